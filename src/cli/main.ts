@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { resolvePaths } from '../config.js';
+import { EXIT_FAILURE, EXIT_USAGE, OwmError } from '../errors.js';
+import { printError } from './ui/print-error.js';
+import { registerConfig } from './commands/config.js';
+import { registerList } from './commands/list.js';
+import { registerPull } from './commands/pull.js';
+import { registerRm } from './commands/rm.js';
+import { registerShow } from './commands/show.js';
+import { registerVerify } from './commands/verify.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the commander program with every command registered. */
+export function buildProgram(): Command {
+  const paths = resolvePaths();
+  const program = new Command('owm')
+    .description('Download open-weight LLMs from the Hugging Face Hub and run them locally with ONNX Runtime.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      `\nFiles:\n  models cache     ${paths.hubCache}  (HF_HUB_CACHE, HF_HOME, OWM_CACHE)\n  user registry    ${paths.userRegistryFile}\n  state            ${paths.stateDir}\n\nRun \`owm <command> --help\` for a command's options.`,
+    );
+  for (const register of [registerPull, registerList, registerShow, registerRm, registerVerify, registerConfig]) {
+    register(program);
+  }
+  program.exitOverride();
+  program.configureOutput({ outputError: (text, write) => write(text) });
+  return program;
+}
+
+/** Runs the CLI: the only place that decides how the process exits. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error, program.opts<{ debug?: boolean }>().debug ?? argv.includes('--debug'));
+  }
+}
+
+function exitCodeFor(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; commander already printed its own usage message otherwise.
+    if (error.exitCode === 0) return 0;
+    return EXIT_USAGE;
+  }
+  printError(error, debug);
+  return error instanceof OwmError ? error.exitCode : EXIT_FAILURE;
+}

@@ -1,0 +1,142 @@
+import cliProgress from 'cli-progress';
+import type { PullEvent } from '../../hub/pull-snapshot.js';
+import { formatBytes } from '../../format-bytes.js';
+import { TransferMeter, formatDuration } from './transfer-meter.js';
+
+/** Shows a pull's progress on stderr; `stop()` is safe to call twice. */
+export interface PullProgress {
+  onEvent(event: PullEvent): void;
+  /** Prints a line above the bars (or as is, when not animated). */
+  log(line: string): void;
+  stop(): void;
+}
+
+/** How progress is shown: bars on a terminal, periodic plain lines otherwise, or nothing. */
+export type ProgressMode = 'bars' | 'lines' | 'quiet';
+
+/** Chooses the mode from `--quiet` and whether stderr is a terminal. */
+export function progressMode(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
+  if (quiet) return 'quiet';
+  return stream.isTTY ? 'bars' : 'lines';
+}
+
+/** Creates the renderer for `mode`. */
+export function createPullProgress(mode: ProgressMode, label: string, stream: NodeJS.WriteStream = process.stderr): PullProgress {
+  if (mode === 'quiet') return { onEvent: () => {}, log: () => {}, stop: () => {} };
+  return mode === 'bars' ? new BarProgress(label, stream) : new LineProgress(label, stream);
+}
+
+function totalLine(meter: TransferMeter): string {
+  const percent = meter.totalBytes > 0 ? Math.floor((meter.completedBytes / meter.totalBytes) * 100) : 100;
+  return `${percent}% ${formatBytes(meter.completedBytes)}/${formatBytes(meter.totalBytes)}, ${formatBytes(meter.bytesPerSecond)}/s, ETA ${formatDuration(meter.etaSeconds)}`;
+}
+
+function retryLine(event: Extract<PullEvent, { type: 'retry' }>): string {
+  return `retrying${event.path ? ` ${event.path}` : ''} (attempt ${event.attempt + 1}): ${event.reason}`;
+}
+
+/** Periodic plain lines, for logs and pipes: no cursor movement, no carriage returns. */
+class LineProgress implements PullProgress {
+  private readonly meter = new TransferMeter();
+  private lastPrint = 0;
+  private readonly intervalMs = Number(process.env.OWM_PROGRESS_INTERVAL_MS ?? 5000);
+
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream,
+  ) {}
+
+  onEvent(event: PullEvent): void {
+    this.meter.update(event);
+    if (event.type === 'plan') {
+      const { plan } = event;
+      this.log(`pulling ${this.label} (${plan.repo}@${plan.commit.slice(0, 8)}, variant ${plan.variant}, ${plan.files.length} files, ${formatBytes(plan.totalBytes)}, ${formatBytes(plan.bytesToDownload)} to download)`);
+    } else if (event.type === 'retry') {
+      this.log(retryLine(event));
+    } else if (event.type === 'waiting-for-lock') {
+      this.log(`waiting for another download of ${event.path} to finish`);
+    } else if (event.type === 'file-progress' && Date.now() - this.lastPrint >= this.intervalMs) {
+      this.lastPrint = Date.now();
+      this.log(`${this.label}: ${totalLine(this.meter)}`);
+    }
+  }
+
+  log(line: string): void {
+    this.stream.write(`${line}\n`);
+  }
+
+  stop(): void {}
+}
+
+/** One animated bar per active file plus a total, redrawn in place on a terminal. */
+class BarProgress implements PullProgress {
+  private readonly meter = new TransferMeter();
+  private readonly multibar: cliProgress.MultiBar;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private total?: cliProgress.SingleBar;
+  private stopped = false;
+
+  constructor(
+    private readonly label: string,
+    stream: NodeJS.WriteStream,
+  ) {
+    this.multibar = new cliProgress.MultiBar(
+      {
+        stream,
+        format: '{name} {bar} {info}',
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        autopadding: true,
+        fps: 10,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  onEvent(event: PullEvent): void {
+    this.meter.update(event);
+    switch (event.type) {
+      case 'plan':
+        this.total = this.multibar.create(Math.max(1, event.plan.totalBytes), 0, { name: pad(this.label), info: '' });
+        break;
+      case 'file-progress': {
+        let bar = this.bars.get(event.path);
+        if (!bar) {
+          bar = this.multibar.create(Math.max(1, event.size), 0, { name: pad(event.path), info: '' });
+          this.bars.set(event.path, bar);
+        }
+        bar.update(event.bytesDone, { info: `${formatBytes(event.bytesDone)}/${formatBytes(event.size)}` });
+        break;
+      }
+      case 'file-done': {
+        const bar = this.bars.get(event.path);
+        if (bar) this.multibar.remove(bar);
+        this.bars.delete(event.path);
+        break;
+      }
+      case 'retry':
+        this.log(retryLine(event));
+        break;
+      case 'waiting-for-lock':
+        this.log(`waiting for another download of ${event.path} to finish`);
+        break;
+    }
+    this.total?.update(this.meter.completedBytes, { info: totalLine(this.meter) });
+  }
+
+  log(line: string): void {
+    this.multibar.log(`${line}\n`);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.multibar.stop();
+  }
+}
+
+function pad(name: string): string {
+  const width = 28;
+  return name.length > width ? `…${name.slice(-(width - 1))}` : name.padEnd(width);
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where owm reads and writes, and how it reaches the Hub; derived once from the environment. */
+export interface OwmPaths {
+  /** The Hugging Face hub cache root (blobs, snapshots, refs), shared with Python tools. */
+  hubCache: string;
+  /** owm's own configuration folder (user registry file). */
+  configDir: string;
+  /** owm's own state folder (license acceptances, last-used times). */
+  stateDir: string;
+  /** The user registry file that overlays models.yaml. */
+  userRegistryFile: string;
+}
+
+/** Everything the environment says about reaching the Hub. */
+export interface HubSettings {
+  /** Base URL of the Hub (HF_ENDPOINT), without a trailing slash. */
+  endpoint: string;
+  /** Access token (HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the file `hf auth login` writes), if any. */
+  token?: string;
+  /** True when only the cache may be used (HF_HUB_OFFLINE=1). */
+  offline: boolean;
+}
+
+export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+type Env = NodeJS.ProcessEnv;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** True for the truthy spellings huggingface_hub accepts ("1", "true", "yes", "on"). */
+export function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+/** The HF home folder: $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface. */
+export function hfHome(env: Env = process.env): string {
+  const explicit = nonEmpty(env.HF_HOME);
+  if (explicit) return path.resolve(explicit);
+  const xdg = nonEmpty(env.XDG_CACHE_HOME) ?? path.join(os.homedir(), '.cache');
+  return path.join(xdg, 'huggingface');
+}
+
+/** Resolves owm's folders from the environment, following huggingface_hub's precedence. */
+export function resolvePaths(env: Env = process.env): OwmPaths {
+  const hubCache = path.resolve(
+    nonEmpty(env.OWM_CACHE) ?? nonEmpty(env.HF_HUB_CACHE) ?? path.join(hfHome(env), 'hub'),
+  );
+  const owmHome = nonEmpty(env.OWM_HOME);
+  const configDir = owmHome
+    ? path.resolve(owmHome)
+    : path.join(nonEmpty(env.XDG_CONFIG_HOME) ?? path.join(os.homedir(), '.config'), 'owm');
+  const stateDir = owmHome
+    ? path.resolve(owmHome)
+    : path.join(nonEmpty(env.XDG_STATE_HOME) ?? path.join(os.homedir(), '.local', 'state'), 'owm');
+  return { hubCache, configDir, stateDir, userRegistryFile: path.join(configDir, 'models.yaml') };
+}
+
+/** Reads Hub settings from the environment; flags given on the command line win over these. */
+export function resolveHubSettings(env: Env = process.env): HubSettings {
+  const endpoint = (nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
+  const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN) ?? savedToken(env);
+  return { endpoint, token: token?.trim(), offline: isTruthy(env.HF_HUB_OFFLINE) };
+}
+
+/** The token `hf auth login` saved ($HF_TOKEN_PATH, else $HF_HOME/token), if any. */
+function savedToken(env: Env): string | undefined {
+  const file = nonEmpty(env.HF_TOKEN_PATH) ?? path.join(hfHome(env), 'token');
+  try {
+    return nonEmpty(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** One remembered "yes" to a model's license. */
+export interface LicenseAcceptance {
+  repo: string;
+  license: string;
+  acceptedAt: string;
+}
+
+function acceptancesFile(stateDir: string): string {
+  return path.join(stateDir, 'licenses.json');
+}
+
+async function readAcceptances(stateDir: string): Promise<LicenseAcceptance[]> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(acceptancesFile(stateDir), 'utf8'));
+    return Array.isArray(parsed) ? (parsed as LicenseAcceptance[]) : [];
+  } catch {
+    // A missing or unreadable file only means owm asks again.
+    return [];
+  }
+}
+
+/** True when the user already accepted `license` for `repo`. */
+export async function hasAcceptedLicense(stateDir: string, repo: string, license: string): Promise<boolean> {
+  return (await readAcceptances(stateDir)).some((entry) => entry.repo === repo && entry.license === license);
+}
+
+/** Remembers that the user accepted `license` for `repo`. */
+export async function rememberLicenseAcceptance(stateDir: string, repo: string, license: string): Promise<void> {
+  const entries = (await readAcceptances(stateDir)).filter((entry) => entry.repo !== repo);
+  entries.push({ repo, license, acceptedAt: new Date().toISOString() });
+  await mkdir(stateDir, { recursive: true });
+  const file = acceptancesFile(stateDir);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(entries, null, 2)}\n`);
+  await rename(temporary, file);
+}

@@ -1,0 +1,29 @@
+export {
+  detectVariants,
+  selectVariant,
+  type DetectedVariant,
+  type SelectVariantOptions,
+  type VariantLayout,
+} from './detect-variants.js';
+export { isValidRepoId } from './is-valid-repo-id.js';
+export { loadRegistry, type LoadRegistryOptions } from './load-registry.js';
+export {
+  DEVICES,
+  MODEL_NAME_PATTERN,
+  deviceSchema,
+  licenseSchema,
+  modelEntrySchema,
+  modelNameSchema,
+  registryFileSchema,
+  variantNameSchema,
+  variantSchema,
+  type Device,
+  type License,
+  type ModelEntry,
+  type RegistryFile,
+  type VariantSpec,
+} from './model-entry-schema.js';
+export { licenseNotice, type LicenseNotice } from './license-notice.js';
+export { parseRegistryFile } from './parse-registry-file.js';
+export type { EntrySource, RegisteredModel, Registry } from './registry.js';
+export { resolveModel, type ModelRef, type ResolveModelOptions } from './resolve-model.js';
