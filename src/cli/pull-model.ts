@@ -6,7 +6,7 @@ import { hasAcceptedLicense, rememberLicenseAcceptance } from '../hub/license-ac
 import { recordPull } from '../hub/pull-records.js';
 import { pullSnapshot, type FileSelector, type PullEvent, type PullPlan } from '../hub/pull-snapshot.js';
 import type { Snapshot } from '../hub/types.js';
-import { detectVariants, selectVariant } from '../registry/detect-variants.js';
+import { detectVariants, selectVariant, variantName } from '../registry/detect-variants.js';
 import { licenseNotice, type LicenseNotice } from '../registry/license-notice.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import type { ModelRef } from '../registry/resolve-model.js';
@@ -29,7 +29,7 @@ export interface PullModelOptions {
 export function variantSelector(ref: ModelRef, device: Device): FileSelector {
   return (files) => {
     const chosen = selectVariant(detectVariants(files), { requested: ref.variant, entry: ref.entry, device, repo: ref.repo });
-    return { variant: chosen.name, paths: chosen.files };
+    return { variant: variantName(chosen, ref.entry), paths: chosen.files };
   };
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubSettings } from '../config.js';
 import { CacheError } from '../errors.js';
@@ -165,7 +166,8 @@ async function ensureWritable(folder: string): Promise<void> {
   try {
     await mkdir(path.join(folder, 'blobs'), { recursive: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    // A recursive mkdir on a read-only filesystem reports ENOENT: ask the nearest existing folder.
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? await writeAccessProblem(folder) : (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new CacheError(
         `Cannot write to the cache folder ${folder} (${code}): fix its permissions, or set HF_HUB_CACHE to a folder you own.`,
@@ -173,5 +175,17 @@ async function ensureWritable(folder: string): Promise<void> {
       );
     }
     throw error;
+  }
+}
+
+async function writeAccessProblem(folder: string): Promise<string | undefined> {
+  for (let current = path.dirname(folder); ; current = path.dirname(current)) {
+    try {
+      await access(current, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || current === path.dirname(current)) return code;
+    }
   }
 }

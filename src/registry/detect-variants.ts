@@ -254,3 +254,12 @@ function preference(variant: DetectedVariant, device: Device): number {
   if (tokens.includes('cuda') || tokens.includes('gpu')) return (device === 'cuda' ? 0 : 300) + within;
   return 200 + within;
 }
+
+/**
+ * The name users know a detected variant by: the registry's name for it when the entry maps one
+ * (`int4` for a genai folder), else the detected name.
+ */
+export function variantName(variant: DetectedVariant, entry: ModelEntry | undefined): string {
+  const mapped = Object.entries(entry?.variants ?? {}).find(([, spec]) => isAt(variant, spec.path));
+  return mapped?.[0] ?? variant.name;
+}

@@ -1,6 +1,7 @@
 export {
   detectVariants,
   selectVariant,
+  variantName,
   type DetectedVariant,
   type SelectVariantOptions,
   type VariantLayout,

@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { resolvePaths } from '../../config.js';
 import type { Snapshot } from '../../hub/types.js';
-import { loadRegistry } from '../../registry/load-registry.js';
 import type { Device } from '../../registry/model-entry-schema.js';
-import { resolveModel } from '../../registry/resolve-model.js';
+import { resolveInput } from '../resolve-input.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
 import { pullModel } from '../pull-model.js';
 import { interruptSignal } from '../interrupt-signal.js';
@@ -40,8 +39,7 @@ export function registerPull(program: Command): void {
 export async function runPull(options: PullOptions): Promise<Snapshot> {
   const paths = resolvePaths();
   const settings = hubSettingsFrom(options);
-  const registry = await loadRegistry({ userFile: paths.userRegistryFile });
-  const ref = resolveModel(registry, options.model, { variant: options.variant, revision: options.revision });
+  const ref = await resolveInput(options.model, { variant: options.variant, revision: options.revision }, paths);
   const label = ref.name ?? ref.repo;
   const progress = createPullProgress(progressMode(options.quiet === true), label);
   const started = Date.now();

@@ -1,6 +1,81 @@
 import type { Command } from 'commander';
+import { resolvePaths } from '../../config.js';
+import { OwmError } from '../../errors.js';
+import { fetchRepoRevision } from '../../hub/fetch-repo-revision.js';
+import { readPullRecords, type PullRecord } from '../../hub/pull-records.js';
+import { scanCache } from '../../hub/scan-cache.js';
+import type { RepoFile } from '../../hub/types.js';
+import { verifySnapshot, type SnapshotVerification } from '../../hub/verify-snapshot.js';
+import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
+import { resolveInput } from '../resolve-input.js';
+
+/** Options of `owm verify`. */
+export interface VerifyOptions extends HubFlags {
+  model?: string;
+  json?: boolean;
+}
 
 /** Registers `owm verify`. */
 export function registerVerify(program: Command): void {
-  program.command('verify').description('(not yet implemented)');
+  const command = program
+    .command('verify')
+    .description('re-hash cached files against the Hub\'s hashes and report corruption')
+    .argument('[model]', 'registry name or org/name (default: every cached model)')
+    .option('--json', 'print JSON');
+  addHubOptions(command).action(async (model: string | undefined, flags: Omit<VerifyOptions, 'model'>) => {
+    const results = await runVerify({ model, ...flags });
+    if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else for (const result of results) process.stdout.write(formatVerification(result));
+    const bad = results.filter((result) => !result.ok);
+    if (bad.length > 0) {
+      const files = bad.flatMap((result) => result.files.filter((file) => file.status !== 'ok'));
+      throw new OwmError(
+        `${files.length} cached file(s) are corrupt (${files.map((file) => `${file.path}: ${file.status}`).slice(0, 3).join(', ')}): run \`owm rm ${bad[0].repo}\` and pull it again.`,
+        { code: 'corrupt-cache' },
+      );
+    }
+  });
+}
+
+/**
+ * Re-hashes every cached snapshot of a model (or of every model): against the Hub's listing of
+ * the same commit when online, else against the hashes the blob names state.
+ */
+export async function runVerify(options: VerifyOptions): Promise<SnapshotVerification[]> {
+  const paths = resolvePaths();
+  const settings = hubSettingsFrom(options);
+  const repo = options.model ? (await resolveInput(options.model, {}, paths)).repo : undefined;
+  const scan = await scanCache(paths.hubCache, repo ? { repo } : {});
+  if (repo && scan.repos.length === 0) {
+    throw new OwmError(`${repo} is not in the cache: nothing to verify (see \`owm list\`).`, { code: 'not-cached' });
+  }
+  const records = await readPullRecords(paths.stateDir);
+  const results: SnapshotVerification[] = [];
+  for (const cached of scan.repos) {
+    for (const snapshot of cached.snapshots) {
+      const listing = settings.offline ? undefined : await hubListing(cached.repo, snapshot.commit, records);
+      results.push(await verifySnapshot({ hubCache: paths.hubCache, repo: cached.repo, commit: snapshot.commit, files: listing }));
+    }
+  }
+  return results;
+
+  async function hubListing(repoId: string, commit: string, pulls: PullRecord[]): Promise<RepoFile[] | undefined> {
+    const wanted = new Set(pulls.filter((pull) => pull.repo === repoId && pull.commit === commit).flatMap((pull) => pull.files));
+    try {
+      const revision = await fetchRepoRevision(settings, repoId, commit);
+      return wanted.size > 0 ? revision.files.filter((file) => wanted.has(file.path)) : undefined;
+    } catch (error) {
+      // The blobs' own names still say what their bytes must hash to: verify against those.
+      if (error instanceof OwmError) return undefined;
+      throw error;
+    }
+  }
+}
+
+function formatVerification(result: SnapshotVerification): string {
+  const lines = [`${result.ok ? 'ok     ' : 'CORRUPT'} ${result.repo}@${result.commit.slice(0, 8)} (${result.files.length} files)`];
+  for (const file of result.files) {
+    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(14)} ${file.path}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
