@@ -23,11 +23,12 @@ export function buildProgram(): Command {
       'after',
       `\nFiles:\n  models cache     ${paths.hubCache}  (HF_HUB_CACHE, HF_HOME, OWM_CACHE)\n  user registry    ${paths.userRegistryFile}\n  state            ${paths.stateDir}\n\nRun \`owm <command> --help\` for a command's options.`,
     );
+  // Set before the commands are added: subcommands copy these settings when created.
+  program.exitOverride();
+  program.configureOutput({ outputError: (text, write) => write(text) });
   for (const register of [registerPull, registerList, registerShow, registerRm, registerVerify, registerConfig]) {
     register(program);
   }
-  program.exitOverride();
-  program.configureOutput({ outputError: (text, write) => write(text) });
   return program;
 }
 

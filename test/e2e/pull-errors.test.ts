@@ -119,6 +119,15 @@ describe('owm pull: access, licenses and errors', () => {
     assert.ok(root);
   });
 
+  test('usage errors exit with code 2', async () => {
+    const { env } = await createSandbox(hub.url);
+    for (const args of [['pull', '--bogus', 'x'], ['pull'], ['nosuchcommand'], ['pull', 'acme/small', '--device', 'tpu']]) {
+      const result = await runOwm(args, env);
+      assert.equal(result.code, 2, `owm ${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /^error: /m);
+    }
+  });
+
   test('a bad user registry file names the file, line, entry and field', async () => {
     const { env } = await createSandbox(hub.url);
     await mkdir(env.OWM_HOME as string, { recursive: true });
