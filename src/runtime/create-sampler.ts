@@ -49,8 +49,8 @@ const BIN_COUNT = (NEGLIGIBLE_DISTANCE * EXP_STEPS_PER_UNIT) >> BIN_SHIFT;
  * The order is that of transformers' logits processors (which tuned the defaults models ship in
  * generation_config.json): repeat penalty, temperature, top-k, top-p, min-p. Nothing sorts the
  * vocabulary: top-k keeps a bounded heap; top-p without top-k is exact over the whole vocabulary,
- * using a histogram of probability mass by distance from the best logit to find how far down the
- * nucleus reaches, then sorting only the tokens above that line.
+ * using a histogram of probability mass by distance from the best logit to find the bin where the
+ * nucleus ends, then sorting only that bin's weights.
  */
 export function createSampler(options: SamplingOptions): Sampler {
   validateSamplingOptions(options);
@@ -65,9 +65,8 @@ class LogitsSampler implements Sampler {
   private weights = new Float64Array(0);
   /** The top-k heap's logits. */
   private heapValues = new Float32Array(0);
-  /** Each candidate's histogram bin, the mass in each bin, and room to sort one bin's weights. */
-  private binOf = new Uint16Array(0);
-  private readonly bins = new Float64Array(BIN_COUNT);
+  /** The top-p histogram (four interleaved copies) and room to sort one bin's weights. */
+  private readonly bins = new Float64Array(BIN_COUNT * 4);
   private scratch = new Float64Array(0);
 
   constructor(options: SamplingOptions) {
@@ -105,7 +104,8 @@ class LogitsSampler implements Sampler {
     const { temperature, topK } = this.options;
     if (temperature === 0 || topK === 1) return argmax(logits);
     const count = topK > 0 && topK < logits.length ? this.topKCandidates(logits, topK) : this.vocabularyCandidates(logits);
-    return this.draw(count);
+    // No candidate: the logits were NaN or infinite (a broken model); argmax still answers.
+    return count > 0 ? this.draw(count) : argmax(logits);
   }
 
   /** The k best tokens, sorted best first, their weights relative to the best; returns k. */
@@ -150,11 +150,12 @@ class LogitsSampler implements Sampler {
     const best = max(logits);
     const scale = 1 / temperature;
     const keepWithin = minP > 0 ? Math.min(-Math.log(minP), NEGLIGIBLE_DISTANCE) : NEGLIGIBLE_DISTANCE;
-    const { ids, weights, binOf, bins } = this;
-    bins.fill(0);
+    const nucleus = topP < 1;
+    const { ids, weights, bins } = this;
+    if (nucleus) bins.fill(0);
     let total = 0;
     let count = 0;
-    // The hot loop over the vocabulary: expOfMinus is written out, which V8 runs ~2× faster here.
+    // The hot loop: expOfMinus and binOfDistance are written out, which V8 runs about twice as fast.
     for (let id = 0; id < logits.length; id++) {
       const distance = (best - (logits[id] as number)) * scale;
       if (!(distance < NEGLIGIBLE_DISTANCE)) continue;
@@ -162,29 +163,51 @@ class LogitsSampler implements Sampler {
       const step = Math.trunc(position);
       const low = EXP_TABLE[step] as number;
       const weight = low + ((EXP_TABLE[step + 1] as number) - low) * (position - step);
-      const bin = step >> BIN_SHIFT;
-      total += weight;
-      bins[bin] += weight;
+      if (nucleus) {
+        total += weight;
+        // Four interleaved copies of the histogram: neighbours that share a bin would otherwise
+        // chain their additions through memory.
+        bins[((step >> BIN_SHIFT) << 2) | (id & 3)] += weight;
+      }
       if (distance <= keepWithin) {
         ids[count] = id;
-        weights[count] = weight;
-        binOf[count++] = bin;
+        weights[count++] = weight;
       }
     }
-    return topP < 1 ? this.cutToNucleus(count, total) : count;
+    return nucleus ? this.cutToNucleus(logits, best, count, total) : count;
   }
 
   /** Keeps the heaviest candidates whose weights sum to top-p of `total`, using the histogram. */
-  private cutToNucleus(count: number, total: number): number {
-    const { ids, weights, binOf, bins } = this;
+  private cutToNucleus(logits: Float32Array, best: number, count: number, total: number): number {
+    const { ids, weights, bins, scratch } = this;
     const target = this.options.topP * total;
     let boundary = 0;
     let above = 0;
-    while (boundary < BIN_COUNT - 1 && above + (bins[boundary] as number) < target) above += bins[boundary++] as number;
-    // Min-p may have dropped the boundary bin's lightest tokens; those are outside the nucleus anyway.
+    for (; boundary < BIN_COUNT - 1; boundary++) {
+      const at = boundary << 2;
+      const mass = (bins[at] as number) + (bins[at + 1] as number) + (bins[at + 2] as number) + (bins[at + 3] as number);
+      if (above + mass >= target) break;
+      above += mass;
+    }
+    // Keep the bins above the boundary and gather the boundary bin. A weight tells its bin, but
+    // for one equal to a table value bounding the boundary bin, where the distance must decide.
+    const upper = EXP_TABLE[boundary << BIN_SHIFT] as number;
+    const lower = EXP_TABLE[(boundary + 1) << BIN_SHIFT] as number;
+    const scale = 1 / this.options.temperature;
+    let kept = 0;
     let inBoundary = 0;
-    for (let i = 0; i < count; i++) if (binOf[i] === boundary) this.scratch[inBoundary++] = weights[i] as number;
-    const sorted = this.scratch.subarray(0, inBoundary).sort();
+    for (let i = 0; i < count; i++) {
+      const id = ids[i] as number;
+      const weight = weights[i] as number;
+      if (weight < lower) continue;
+      const bin = weight > upper ? boundary - 1 : binOfDistance((best - (logits[id] as number)) * scale);
+      if (bin > boundary) continue;
+      ids[kept] = id;
+      weights[kept++] = weight;
+      if (bin === boundary) scratch[inBoundary++] = weight;
+    }
+    // Min-p may have dropped the boundary bin's lightest tokens; those are outside the nucleus anyway.
+    const sorted = scratch.subarray(0, inBoundary).sort();
     let cutoff = 0;
     for (let i = inBoundary - 1, mass = above; i >= 0; i--) {
       mass += sorted[i] as number;
@@ -193,15 +216,14 @@ class LogitsSampler implements Sampler {
         break;
       }
     }
-    let kept = 0;
-    for (let i = 0; i < count; i++) {
-      const bin = binOf[i] as number;
-      if (bin < boundary || (bin === boundary && (weights[i] as number) >= cutoff)) {
-        ids[kept] = ids[i] as number;
-        weights[kept++] = weights[i] as number;
-      }
+    // Tokens above the boundary bin all weigh at least `upper`, never less than the cutoff.
+    let nucleus = 0;
+    for (let i = 0; i < kept; i++) {
+      if ((weights[i] as number) < cutoff) continue;
+      ids[nucleus] = ids[i] as number;
+      weights[nucleus++] = weights[i] as number;
     }
-    return kept;
+    return nucleus;
   }
 
   /** Applies top-p (against `total`, the mass of the top k) and min-p to candidates sorted best first. */
@@ -240,9 +262,13 @@ class LogitsSampler implements Sampler {
     if (this.ids.length >= size) return;
     this.ids = new Int32Array(size);
     this.weights = new Float64Array(size);
-    this.binOf = new Uint16Array(size);
     this.scratch = new Float64Array(size);
   }
+}
+
+/** The top-p histogram bin of a scaled distance from the best logit (< NEGLIGIBLE_DISTANCE). */
+function binOfDistance(distance: number): number {
+  return Math.trunc(distance * EXP_STEPS_PER_UNIT) >> BIN_SHIFT;
 }
 
 /** exp(-distance) from the table; 0 from NEGLIGIBLE_DISTANCE on. */

@@ -45,10 +45,13 @@ export interface ModelTokenizer {
   tokenToId(token: string): number | undefined;
   /** The token string of an id, or undefined when the id is out of the vocabulary. */
   idToToken(id: number): string | undefined;
+  /** The beginning-of-sequence token and its id, when the config names one (Qwen has none). */
   readonly bosToken?: string;
   readonly bosTokenId?: number;
+  /** The config's end-of-sequence token and its id (generation_config.json may list more ids). */
   readonly eosToken?: string;
   readonly eosTokenId?: number;
+  /** The padding token and its id, when the config names one. */
   readonly padToken?: string;
   readonly padTokenId?: number;
   /** The named special tokens (`bos_token`, `eos_token`, ...) present in the config, for chat templates. */
