@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { RuntimeError } from '../errors.js';
+import { physicalCores } from './physical-cores.js';
+
+/** Where the user asked to run: `auto` tries CUDA where a GPU is present, else the CPU. */
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+
+/** A created session and where it actually runs. */
+export interface CreatedSession {
+  session: ort.InferenceSession;
+  device: 'cpu' | 'cuda';
+  threads: number;
+  /** Why `auto` fell back to the CPU, when it did because of a problem worth telling. */
+  fallbackReason?: string;
+}
+
+/** How to create a session. */
+export interface SessionSettings {
+  device: DeviceRequest;
+  /** Intra-op threads. @default the number of physical cores */
+  threads?: number;
+}
+
+const CUDA_FIX =
+  'install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node --foreground-scripts` (needs internet and an NVIDIA driver), or use --device cpu';
+
+/** True when this machine shows an NVIDIA driver (so `auto` should try CUDA). */
+function hasNvidiaGpu(): boolean {
+  return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');
+}
+
+/** True when onnxruntime-node's CUDA provider library was installed next to its binding. */
+export function cudaProviderInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  const binDir = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(path.join(binDir, 'libonnxruntime_providers_cuda.so'));
+}
+
+function sessionOptions(threads: number, providers: ort.InferenceSession.ExecutionProviderConfig[]): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '1' } } },
+  };
+}
+
+/**
+ * Creates an ONNX Runtime session for `modelPath` (external data files are found beside it) on the
+ * requested device: `cuda` fails clearly when CUDA cannot load, `auto` falls back to the CPU.
+ */
+export async function createSession(modelPath: string, settings: SessionSettings): Promise<CreatedSession> {
+  const threads = settings.threads ?? physicalCores();
+  const wantsCuda = settings.device === 'cuda' || (settings.device === 'auto' && hasNvidiaGpu());
+  let fallbackReason: string | undefined;
+  if (wantsCuda) {
+    try {
+      if (!cudaProviderInstalled()) throw new Error('the CUDA provider libraries of onnxruntime-node are not installed');
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
+      return { session, device: 'cuda', threads };
+    } catch (error) {
+      const reason = firstLine(error);
+      if (settings.device === 'cuda') {
+        throw new RuntimeError(`CUDA is not available (${reason}): ${CUDA_FIX}.`, { code: 'cuda-unavailable', cause: error });
+      }
+      fallbackReason = `CUDA is not available (${reason}); running on the CPU`;
+    }
+  }
+  try {
+    const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, ['cpu']));
+    return { session, device: 'cpu', threads, fallbackReason };
+  } catch (error) {
+    throw sessionError(modelPath, error);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].replace(/\s+$/, '');
+}
+
+function sessionError(modelPath: string, error: unknown): RuntimeError {
+  const message = firstLine(error);
+  if (/bad_alloc|out of memory|Failed to allocate/i.test(message)) {
+    return new RuntimeError(`Not enough memory to load ${path.basename(modelPath)}: close other programs, or pull a smaller variant (e.g. --variant q4).`, {
+      code: 'out-of-memory',
+      cause: error,
+    });
+  }
+  if (/external data|\.onnx_data|\.onnx\.data|No such file/i.test(message)) {
+    return new RuntimeError(`${modelPath} references weights that are missing (${message}): pull the model again.`, {
+      code: 'missing-files',
+      cause: error,
+    });
+  }
+  return new RuntimeError(`ONNX Runtime cannot load ${modelPath} (${message}): the file may be damaged (try \`owm verify\`) or use operators this onnxruntime-node does not have.`, {
+    code: 'load-failed',
+    cause: error,
+  });
+}

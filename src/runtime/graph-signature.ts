@@ -1,0 +1,97 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { RuntimeError } from '../errors.js';
+
+/** The names of one layer's cache tensors, in and out. */
+export interface KvLayerNames {
+  pastKey: string;
+  pastValue: string;
+  presentKey: string;
+  presentValue: string;
+}
+
+/**
+ * What a decoder graph expects and returns, read from the session itself so that one loop runs
+ * optimum/transformers.js exports and onnxruntime-genai exports alike.
+ */
+export interface GraphSignature {
+  /** True when the graph takes `position_ids` (genai graphs with fused rotary do not). */
+  hasPositionIds: boolean;
+  /** True when the graph takes `num_logits_to_keep` (feed 1: only the last position's logits). */
+  hasNumLogitsToKeep: boolean;
+  /** True for older merged decoders with a `use_cache_branch` switch. */
+  hasUseCacheBranch: boolean;
+  /** True when the graph takes `attention_mask`. */
+  hasAttentionMask: boolean;
+  /** Cache tensors per layer, in layer order. */
+  layers: KvLayerNames[];
+  /** Element type of the cache: float32, or float16 for fp16 exports. */
+  kvType: 'float32' | 'float16';
+  kvHeads: number;
+  headDim: number;
+  /** Element type of the logits output. */
+  logitsType: 'float32' | 'float16';
+}
+
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'use_cache_branch']);
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+
+type Metadata = InferenceSession['inputMetadata'][number];
+
+function tensorMeta(meta: Metadata | undefined): { type: Tensor.Type; shape: ReadonlyArray<number | string> } | undefined {
+  return meta && meta.isTensor ? { type: meta.type, shape: meta.shape } : undefined;
+}
+
+/** Reads a decoder session's inputs and outputs; unknown inputs are an error that names them. */
+export function readGraphSignature(session: InferenceSession, modelFile: string): GraphSignature {
+  const inputs = new Set(session.inputNames);
+  const unknown = session.inputNames.filter((name) => !KNOWN_INPUTS.has(name) && !PAST.test(name));
+  if (unknown.length > 0 || !inputs.has('input_ids')) {
+    const what = unknown.length > 0 ? `inputs owm does not understand: ${unknown.join(', ')}` : 'no input_ids input';
+    throw new RuntimeError(
+      `${modelFile} is not a decoder-only LLM graph owm can run (${what}): use a text-generation ONNX export (optimum/transformers.js or onnxruntime-genai).`,
+      { code: 'unsupported-graph' },
+    );
+  }
+  if (!session.outputNames.includes('logits')) {
+    throw new RuntimeError(`${modelFile} has no 'logits' output: owm runs causal language models only.`, {
+      code: 'unsupported-graph',
+    });
+  }
+  const layerCount = session.inputNames.filter((name) => PAST.test(name)).length / 2;
+  const layers: KvLayerNames[] = [];
+  for (let i = 0; i < layerCount; i++) {
+    const names = {
+      pastKey: `past_key_values.${i}.key`,
+      pastValue: `past_key_values.${i}.value`,
+      presentKey: `present.${i}.key`,
+      presentValue: `present.${i}.value`,
+    };
+    if (!inputs.has(names.pastKey) || !inputs.has(names.pastValue) || !session.outputNames.includes(names.presentKey)) {
+      throw new RuntimeError(`${modelFile} has an incomplete KV cache at layer ${i}: the export is broken; pull it again.`, {
+        code: 'unsupported-graph',
+      });
+    }
+    layers.push(names);
+  }
+  const metaByName = new Map(session.inputMetadata.map((meta) => [meta.name, meta]));
+  const past = tensorMeta(metaByName.get(layers[0]?.pastKey ?? ''));
+  const logits = tensorMeta(session.outputMetadata.find((meta) => meta.name === 'logits'));
+  const kvHeads = Number(past?.shape[1]);
+  const headDim = Number(past?.shape[3]);
+  if (layers.length > 0 && (!Number.isInteger(kvHeads) || !Number.isInteger(headDim))) {
+    throw new RuntimeError(`${modelFile} does not declare its KV cache shape: owm cannot size the cache.`, {
+      code: 'unsupported-graph',
+    });
+  }
+  return {
+    hasPositionIds: inputs.has('position_ids'),
+    hasNumLogitsToKeep: inputs.has('num_logits_to_keep'),
+    hasUseCacheBranch: inputs.has('use_cache_branch'),
+    hasAttentionMask: inputs.has('attention_mask'),
+    layers,
+    kvType: past?.type === 'float16' ? 'float16' : 'float32',
+    kvHeads,
+    headDim,
+    logitsType: logits?.type === 'float16' ? 'float16' : 'float32',
+  };
+}

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { RuntimeError } from '../errors.js';
+import { createSession, type CreatedSession, type SessionSettings } from './create-session.js';
+import { readGraphSignature, type GraphSignature } from './graph-signature.js';
+import { KvDecoder } from './kv-decoder.js';
+import { loadChatTemplate } from './load-chat-template.js';
+import { loadGenerationConfig, type GenerationDefaults } from './load-generation-config.js';
+import { loadTokenizer, type ModelTokenizer } from './load-tokenizer.js';
+import { existsSync } from 'node:fs';
+
+/** Where a model's files are: the folder with tokenizer and configs, and the graph inside it. */
+export interface ModelLocation {
+  /** The variant's folder: the snapshot root (transformers.js layout) or the genai folder. */
+  dir: string;
+  /** The `.onnx` graph, relative to `dir`. */
+  modelFile: string;
+}
+
+/** Everything generation needs, loaded once. */
+export interface LoadedModel {
+  location: ModelLocation;
+  session: CreatedSession;
+  signature: GraphSignature;
+  decoder: KvDecoder;
+  tokenizer: ModelTokenizer;
+  chatTemplate: string | null;
+  defaults: GenerationDefaults;
+  loadMs: number;
+}
+
+/** Loads tokenizer, chat template, generation defaults and the ONNX session of a model folder. */
+export async function loadModelFiles(location: ModelLocation, settings: SessionSettings): Promise<LoadedModel> {
+  const started = performance.now();
+  const modelPath = path.join(location.dir, location.modelFile);
+  if (!existsSync(modelPath)) {
+    throw new RuntimeError(`The model graph ${modelPath} is missing: pull the model again.`, { code: 'missing-files' });
+  }
+  const [tokenizer, chatTemplate] = await Promise.all([loadTokenizer(location.dir), loadChatTemplate(location.dir)]);
+  const defaults = await loadGenerationConfig(location.dir, { tokenizerEosTokenId: tokenizer.eosTokenId });
+  const session = await createSession(modelPath, settings);
+  const signature = readGraphSignature(session.session, location.modelFile);
+  return {
+    location,
+    session,
+    signature,
+    decoder: new KvDecoder(session.session, signature),
+    tokenizer,
+    chatTemplate,
+    defaults,
+    loadMs: performance.now() - started,
+  };
+}

@@ -1,0 +1,39 @@
+import type { ModelShape } from './types.js';
+
+/** A two-layer decoder small enough for unit tests (vocabulary: the tokenizer's). */
+export const TINY: ModelShape = {
+  layers: 2,
+  hidden: 64,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 128,
+  maxPositions: 2048,
+  ropeTheta: 10000,
+  tieEmbeddings: false,
+};
+
+/** SmolLM2-135M's shapes (llama). */
+export const SMOLLM2_135M: ModelShape = {
+  layers: 30,
+  hidden: 576,
+  heads: 9,
+  kvHeads: 3,
+  intermediate: 1536,
+  vocab: 49152,
+  maxPositions: 8192,
+  ropeTheta: 100000,
+  tieEmbeddings: true,
+};
+
+/** Qwen2.5-0.5B's shapes (qwen2, with q/k/v biases). */
+export const QWEN25_05B: ModelShape = {
+  layers: 24,
+  hidden: 896,
+  heads: 14,
+  kvHeads: 2,
+  intermediate: 4864,
+  vocab: 151936,
+  maxPositions: 32768,
+  ropeTheta: 1000000,
+  tieEmbeddings: true,
+};
