@@ -6,6 +6,7 @@ import { registerConfig } from './commands/config.js';
 import { registerList } from './commands/list.js';
 import { registerPull } from './commands/pull.js';
 import { registerRm } from './commands/rm.js';
+import { registerRun } from './commands/run.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
   // Set before the commands are added: subcommands copy these settings when created.
   program.exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerPull, registerList, registerShow, registerRm, registerVerify, registerConfig]) {
+  for (const register of [registerRun, registerPull, registerList, registerShow, registerRm, registerVerify, registerConfig]) {
     register(program);
   }
   return program;

@@ -27,6 +27,12 @@ export interface SessionSettings {
 const CUDA_FIX =
   'install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node --foreground-scripts` (needs internet and an NVIDIA driver), or use --device cpu';
 
+/** The device a model will most likely run on, to choose which variant to pull before loading. */
+export function expectedDevice(request: DeviceRequest): 'cpu' | 'cuda' {
+  if (request === 'auto') return hasNvidiaGpu() && cudaProviderInstalled() ? 'cuda' : 'cpu';
+  return request;
+}
+
 /** True when this machine shows an NVIDIA driver (so `auto` should try CUDA). */
 function hasNvidiaGpu(): boolean {
   return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');

@@ -2,12 +2,9 @@ import { Option, type Command } from 'commander';
 import { resolvePaths } from '../../config.js';
 import type { Snapshot } from '../../hub/types.js';
 import type { Device } from '../../registry/model-entry-schema.js';
+import { pullWithProgress } from '../pull-with-progress.js';
 import { resolveInput } from '../resolve-input.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
-import { pullModel } from '../pull-model.js';
-import { interruptSignal } from '../interrupt-signal.js';
-import { canPrompt, confirm } from '../ui/confirm.js';
-import { createPullProgress, progressMode } from '../ui/pull-progress.js';
 
 /** Options of `owm pull`. */
 export interface PullOptions extends HubFlags {
@@ -41,36 +38,21 @@ export async function runPull(options: PullOptions): Promise<Snapshot> {
   const settings = hubSettingsFrom(options);
   const ref = await resolveInput(options.model, { variant: options.variant, revision: options.revision }, paths);
   const label = ref.name ?? ref.repo;
-  const progress = createPullProgress(progressMode(options.quiet === true), label);
   const started = Date.now();
-  const interrupt = interruptSignal();
-  try {
-    const snapshot = await pullModel({
-      ref,
-      device: options.device ?? 'cpu',
-      settings,
-      paths,
-      acceptLicense: options.acceptLicense === true,
-      askLicense: canPrompt()
-        ? async (notice, repo) => {
-            progress.stop();
-            return confirm(`${repo} is distributed under ${notice.name}: ${notice.url}\nDo you accept its terms?`);
-          }
-        : undefined,
-      onEvent: (event) => progress.onEvent(event),
-      signal: interrupt.signal,
-    });
-    progress.stop();
-    if (options.quiet !== true) {
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stderr.write(
-        `pulled ${label} (${snapshot.variant}, ${snapshot.files.length} files${settings.offline ? ', from cache' : ''}) in ${seconds}s: ${snapshot.dir}\n`,
-      );
-    }
-    return snapshot;
-  } finally {
-    progress.stop();
-    interrupt.dispose();
+  const snapshot = await pullWithProgress({
+    ref,
+    label,
+    device: options.device ?? 'cpu',
+    settings,
+    paths,
+    acceptLicense: options.acceptLicense === true,
+    quiet: options.quiet === true,
+  });
+  if (options.quiet !== true) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(
+      `pulled ${label} (${snapshot.variant}, ${snapshot.files.length} files${settings.offline ? ', from cache' : ''}) in ${seconds}s: ${snapshot.dir}\n`,
+    );
   }
+  return snapshot;
 }
-

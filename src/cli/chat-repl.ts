@@ -1,0 +1,162 @@
+import readline from 'node:readline';
+import { OwmError } from '../errors.js';
+import type { Generation, LocalModel } from '../runtime/local-model.js';
+import type { ChatMessage } from '../runtime/render-chat-template.js';
+import { applySetting, type GenerationFlags } from './generation-flags.js';
+import { buildRequest } from './build-request.js';
+import { formatGenerationStats } from './ui/generation-stats.js';
+
+const HELP = `Commands:
+  /set <name> <value>   change a setting: temperature, top_k, top_p, min_p, repeat_penalty, seed,
+                        max_tokens, context, stop (adds a stop string; empty clears), think (show|hide)
+  /show                 show the settings
+  /system <text>        set the system prompt (clears the conversation)
+  /clear                forget the conversation
+  /bye                  quit (or Ctrl-D)
+Multi-line input: end a line with \\ to continue it, or wrap text in """.
+Ctrl-C stops an answer; Ctrl-D quits.`;
+
+/**
+ * The interactive chat: multi-turn history, multi-line input, slash commands, Ctrl-C to stop an
+ * answer without leaving, Ctrl-D to quit. Prompts and notes go to stderr, the model's text to stdout.
+ */
+export async function runChat(model: LocalModel, initial: GenerationFlags & { raw?: boolean; verbose?: boolean }, label: string): Promise<number> {
+  const settings: GenerationFlags & { raw?: boolean } = { ...initial, stop: [...(initial.stop ?? [])] };
+  let system = initial.system;
+  let history: ChatMessage[] = [];
+  let generating: Generation | undefined;
+  let pending: string[] | undefined;
+  let inBlock = false;
+
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true, historySize: 200 });
+  const note = (text: string): void => {
+    process.stderr.write(`${text}\n`);
+  };
+  const prompt = (): void => {
+    rl.setPrompt(pending ? '... ' : '>>> ');
+    rl.prompt();
+  };
+  rl.on('SIGINT', () => {
+    if (generating) {
+      generating.stop();
+      return;
+    }
+    pending = undefined;
+    inBlock = false;
+    rl.write(null, { ctrl: true, name: 'u' });
+    note('\n(Ctrl-D or /bye to quit)');
+    prompt();
+  });
+
+  note(`${label} is ready. Type a message, or /? for help.`);
+  prompt();
+  for await (const line of rl) {
+    const text = collectInput(line);
+    if (text === undefined) {
+      prompt();
+      continue;
+    }
+    if (text.startsWith('/') && !text.startsWith('//')) {
+      if (!runCommand(text)) break;
+      prompt();
+      continue;
+    }
+    if (text.trim() === '') {
+      prompt();
+      continue;
+    }
+    const messages: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), ...history, { role: 'user', content: text }];
+    rl.pause();
+    const reply = await answer(messages);
+    rl.resume();
+    if (reply !== undefined) history = [...history, { role: 'user', content: text }, { role: 'assistant', content: reply }];
+    prompt();
+  }
+  rl.close();
+  return 0;
+
+  /** Joins continued lines; returns the whole input once it is complete. */
+  function collectInput(line: string): string | undefined {
+    if (inBlock) {
+      const end = line.endsWith('"""');
+      pending = [...(pending ?? []), end ? line.slice(0, -3) : line];
+      if (!end) return undefined;
+      inBlock = false;
+    } else if (line.startsWith('"""')) {
+      const rest = line.slice(3);
+      if (rest.endsWith('"""') && rest.length >= 3) return rest.slice(0, -3);
+      inBlock = true;
+      pending = rest ? [rest] : [];
+      return undefined;
+    } else if (line.endsWith('\\')) {
+      pending = [...(pending ?? []), line.slice(0, -1)];
+      return undefined;
+    } else {
+      pending = [...(pending ?? []), line];
+    }
+    const whole = pending.join('\n');
+    pending = undefined;
+    return whole;
+  }
+
+  /** Handles a slash command; false means quit. */
+  function runCommand(input: string): boolean {
+    const [command, ...rest] = input.trim().split(/\s+/);
+    const argument = input.trim().slice(command.length).trim();
+    try {
+      switch (command) {
+        case '/bye':
+        case '/exit':
+          return false;
+        case '/clear':
+          history = [];
+          note('Conversation cleared.');
+          break;
+        case '/system':
+          system = argument || undefined;
+          history = [];
+          note(system ? 'System prompt set; conversation cleared.' : 'System prompt removed; conversation cleared.');
+          break;
+        case '/set': {
+          const [name, ...value] = rest;
+          if (!name) throw new OwmError('Usage: /set <name> <value>');
+          note(applySetting(settings, name, value.join(' ')));
+          break;
+        }
+        case '/show':
+          note(JSON.stringify({ system: system ?? null, ...settings }, null, 2));
+          break;
+        case '/?':
+        case '/help':
+          note(HELP);
+          break;
+        default:
+          note(`Unknown command ${command}: type /? for help.`);
+      }
+    } catch (error) {
+      note(`error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return true;
+  }
+
+  /** Streams one answer; returns its text, or undefined when it failed. */
+  async function answer(messages: ChatMessage[]): Promise<string | undefined> {
+    let text = '';
+    try {
+      generating = model.generate(buildRequest(model, settings, messages));
+      for await (const piece of generating) {
+        text += piece;
+        process.stdout.write(piece);
+      }
+      const stats = await generating.stats;
+      process.stdout.write(text.endsWith('\n') ? '\n' : '\n\n');
+      if (initial.verbose) note(formatGenerationStats(stats, model.info));
+      return text;
+    } catch (error) {
+      note(`\nerror: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    } finally {
+      generating = undefined;
+    }
+  }
+}

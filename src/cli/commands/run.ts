@@ -1,0 +1,128 @@
+import { Option, type Command } from 'commander';
+import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
+import { expectedDevice, type DeviceRequest } from '../../runtime/create-session.js';
+import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-text.js';
+import { LocalModel } from '../../runtime/local-model.js';
+import type { ChatMessage } from '../../runtime/render-chat-template.js';
+import { acquireModel } from '../acquire-model.js';
+import { addGenerationOptions, samplingFrom, type GenerationFlags } from '../generation-flags.js';
+import { addHubOptions, type HubFlags } from '../hub-flags.js';
+import { joinPrompt, readPipedStdin } from '../read-stdin.js';
+import { formatGenerationStats } from '../ui/generation-stats.js';
+import { startSpinner } from '../ui/spinner.js';
+import { buildRequest } from '../build-request.js';
+import { runChat } from '../chat-repl.js';
+
+/** Options of `owm run`. */
+export interface RunOptions extends HubFlags, GenerationFlags {
+  model: string;
+  prompt: string[];
+  raw?: boolean;
+  device: DeviceRequest;
+  threads?: number;
+  variant?: string;
+  revision?: string;
+  acceptLicense?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+/** Registers `owm run`. */
+export function registerRun(program: Command): void {
+  const command = program
+    .command('run')
+    .description('run a model: answer a prompt (also from stdin), or chat when no prompt is given on a terminal')
+    .argument('<model>', 'registry name, org/name, or the path of a local ONNX export')
+    .argument('[prompt...]', 'the prompt; piped stdin is appended after a blank line')
+    .option('--raw', 'feed the prompt as is, without the chat template')
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--threads <n>', 'CPU threads (default: physical cores)', parseThreads)
+    .option('--variant <name>', 'ONNX variant (q4, fp16, ...)')
+    .option('--revision <rev>', 'branch, tag or commit')
+    .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
+    .option('-q, --quiet', 'no pull progress or spinner')
+    .option('--verbose', 'after the answer, print token counts, time to first token and speeds on stderr')
+    .option('--json', 'print one JSON object with the text and the statistics instead of streaming');
+  addGenerationOptions(command);
+  addHubOptions(command).action(async (model: string, prompt: string[], flags: Omit<RunOptions, 'model' | 'prompt'>) => {
+    process.exitCode = await runRun({ model, prompt, ...flags });
+  });
+}
+
+function parseThreads(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--threads must be an integer >= 1, got ${raw}`);
+  return value;
+}
+
+/** Runs `owm run`; returns the exit code. */
+export async function runRun(options: RunOptions): Promise<number> {
+  // Validate sampling flags before any download or load.
+  samplingFrom(options, {}, FALLBACK_SAMPLING);
+  const piped = await readPipedStdin();
+  const promptText = joinPrompt(options.prompt.length > 0 ? options.prompt.join(' ') : undefined, piped);
+  const interactive = promptText === undefined && process.stdin.isTTY === true;
+  if (promptText === undefined && !interactive) {
+    throw new UsageError('No prompt: give one after the model name, or pipe text on stdin.');
+  }
+
+  const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
+  const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true || options.json === true);
+  let model: LocalModel;
+  try {
+    model = await LocalModel.load(acquired.location, { device: options.device, threads: options.threads });
+  } finally {
+    spinner.stop();
+  }
+  try {
+    if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
+    if (interactive) return await runChat(model, options, acquired.label);
+    return await answerOnce(model, options, promptText as string, acquired.label);
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function answerOnce(model: LocalModel, options: RunOptions, promptText: string, label: string): Promise<number> {
+  const messages: ChatMessage[] = [
+    ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+    { role: 'user', content: promptText },
+  ];
+  const generation = model.generate(buildRequest(model, options, messages, options.raw ? promptText : undefined));
+  let interrupted = false;
+  let pipeClosed = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    generation.stop();
+  };
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') throw error;
+    pipeClosed = true;
+    generation.stop();
+  };
+  process.on('SIGINT', onSigint);
+  process.stdout.on('error', onStdoutError);
+  let text = '';
+  try {
+    for await (const piece of generation) {
+      text += piece;
+      if (!options.json && !pipeClosed) process.stdout.write(piece);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const stats: GenerationStats = await generation.stats;
+  if (pipeClosed) return 0;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ model: label, text, stats: publicStats(stats, model) })}\n`);
+  } else if (!text.endsWith('\n')) {
+    process.stdout.write('\n');
+  }
+  if (options.verbose) process.stderr.write(`${formatGenerationStats(stats, model.info)}\n`);
+  return interrupted ? EXIT_INTERRUPTED : 0;
+}
+
+function publicStats(stats: GenerationStats, model: LocalModel): Record<string, unknown> {
+  return { ...stats, loadMs: model.info.loadMs, device: model.info.device, threads: model.info.threads };
+}
