@@ -66,9 +66,8 @@ export async function runChat(model: LocalModel, initial: GenerationFlags & { ra
       continue;
     }
     const messages: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), ...history, { role: 'user', content: text }];
-    rl.pause();
+    // readline keeps reading while the model answers, so Ctrl-C reaches the SIGINT handler above.
     const reply = await answer(messages);
-    rl.resume();
     if (reply !== undefined) history = [...history, { role: 'user', content: text }, { role: 'assistant', content: reply }];
     prompt();
   }
