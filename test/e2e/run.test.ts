@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +22,7 @@ describe('owm run', () => {
   let env: NodeJS.ProcessEnv;
   let optimumDir: string;
   let genaiDir: string;
+  let thinkDir: string;
   let tokenizer: ModelTokenizer;
 
   before(async () => {
@@ -32,9 +33,18 @@ describe('owm run', () => {
       writeSyntheticModel(optimumDir, { arch: 'qwen2', style: 'optimum', dtype, shape: TINY, tokenizer: 'qwen', seed: 7 });
     }
     writeSyntheticModel(genaiDir, { arch: 'qwen2', style: 'genai', dtype: 'q4', shape: TINY, tokenizer: 'qwen', seed: 7 });
+    // A reasoning-style template (DeepSeek-R1 distills) opens <think> in the prompt itself.
+    thinkDir = path.join(root, 'think');
+    cpSync(optimumDir, thinkDir, { recursive: true });
+    const configFile = path.join(thinkDir, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    config.chat_template =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+    writeFileSync(configFile, JSON.stringify(config));
     tokenizer = await loadTokenizer(optimumDir);
     hub = await startFakeHub();
     await hub.addRepo(await fakeRepoFromFolder(REPO, optimumDir));
+    await hub.addRepo(await fakeRepoFromFolder('acme/tiny-qwen-genai', genaiDir));
     ({ env } = await createSandbox(hub.url));
     const first = await runOwm(['run', REPO, 'Hello', '--max-tokens', '4'], env);
     assert.equal(first.code, 0, `pulls on first use, then answers: ${first.stderr}`);
@@ -156,6 +166,22 @@ describe('owm run', () => {
     const cuda = await runOwm(['run', REPO, 'hi', '--device', 'cuda'], env);
     assert.equal(cuda.code, 1);
     assert.match(cuda.stderr, /^error: CUDA is not available \(.*\): install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node/m);
+  });
+
+  test('the genai layout is pulled from the hub and run like the other', async () => {
+    const result = await runOwm(['run', 'acme/tiny-qwen-genai', 'Hello', '--max-tokens', '5', ...GREEDY, '--json'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as RunJson).stats.generatedTokens, 5);
+  });
+
+  test('--think hide drops a reply that stays inside the <think> block the template opened', async () => {
+    const args = ['run', thinkDir, 'Is 1001 prime?', '--max-tokens', '12', ...GREEDY];
+    const shown = await runOwm(args, env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.ok(shown.stdout.trim().length > 0);
+    const hidden = await runOwm([...args, '--think', 'hide'], env);
+    assert.equal(hidden.code, 0, hidden.stderr);
+    assert.equal(hidden.stdout, '\n', 'everything generated is still thinking');
   });
 
   test('runs local folders in both layouts without the hub, and picks variants', async () => {
