@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { resolvePaths } from '../config.js';
 import { EXIT_FAILURE, EXIT_USAGE, OwmError } from '../errors.js';
 import { printError } from './ui/print-error.js';
+import { registerBench } from './commands/bench.js';
 import { registerConfig } from './commands/config.js';
 import { registerList } from './commands/list.js';
 import { registerPull } from './commands/pull.js';
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
   // Set before the commands are added: subcommands copy these settings when created.
   program.exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerRun, registerPull, registerList, registerShow, registerRm, registerVerify, registerConfig]) {
+  for (const register of [registerRun, registerPull, registerList, registerShow, registerRm, registerVerify, registerBench, registerConfig]) {
     register(program);
   }
   return program;

@@ -15,6 +15,10 @@ export interface GenerationRequest {
   messages?: ChatMessage[];
   /** A prompt fed as is (`--raw`), instead of `messages`. */
   rawPrompt?: string;
+  /** Token ids fed as they are (benchmarks), instead of `messages` or `rawPrompt`. */
+  promptIds?: number[];
+  /** Keep generating through EOS ids (benchmarks need an exact number of decode steps). */
+  ignoreEos?: boolean;
   sampling: SamplingOptions;
   /** Most tokens to generate. @default up to the context limit (or generation_config's max_new_tokens) */
   maxTokens?: number;
@@ -54,6 +58,7 @@ export function contextLimit(model: LoadedModel, requested?: number): number {
 
 /** Encodes the request's prompt: the chat template for messages, as-is for `--raw`. */
 export function encodePrompt(model: LoadedModel, request: GenerationRequest): { ids: number[]; startsInsideThink: boolean } {
+  if (request.promptIds !== undefined) return { ids: request.promptIds, startsInsideThink: false };
   if (request.rawPrompt !== undefined) {
     return { ids: model.tokenizer.encode(request.rawPrompt, { addSpecialTokens: true }), startsInsideThink: false };
   }
@@ -89,7 +94,7 @@ export async function* generateText(
     );
   }
   const budget = Math.min(request.maxTokens ?? model.defaults.maxNewTokens ?? Number.POSITIVE_INFINITY, limit - promptIds.length);
-  const eos = new Set(model.defaults.eosTokenIds);
+  const eos = new Set(request.ignoreEos ? [] : model.defaults.eosTokenIds);
   const sampler = createSampler(request.sampling);
   const streamer = new TextStreamer(model.tokenizer);
   const stops = new StopSequenceMatcher(request.stop);

@@ -30,6 +30,8 @@ export interface GraphSignature {
   headDim: number;
   /** Element type of the logits output. */
   logitsType: 'float32' | 'float16';
+  /** Vocabulary size, when the logits output declares it. */
+  vocabSize?: number;
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'use_cache_branch']);
@@ -93,5 +95,6 @@ export function readGraphSignature(session: InferenceSession, modelFile: string)
     kvHeads,
     headDim,
     logitsType: logits?.type === 'float16' ? 'float16' : 'float32',
+    vocabSize: typeof logits?.shape.at(-1) === 'number' ? (logits.shape.at(-1) as number) : undefined,
   };
 }

@@ -7,6 +7,7 @@ import { loadChatTemplate } from './load-chat-template.js';
 import { loadGenerationConfig, type GenerationDefaults } from './load-generation-config.js';
 import { loadTokenizer, type ModelTokenizer } from './load-tokenizer.js';
 import { existsSync } from 'node:fs';
+import { readJsonObject } from './read-json-object.js';
 
 /** Where a model's files are: the folder with tokenizer and configs, and the graph inside it. */
 export interface ModelLocation {
@@ -25,6 +26,10 @@ export interface LoadedModel {
   tokenizer: ModelTokenizer;
   chatTemplate: string | null;
   defaults: GenerationDefaults;
+  /** Token ids the model accepts: [0, vocabSize). */
+  vocabSize: number;
+  /** The graph loaded. */
+  modelPath: string;
   loadMs: number;
 }
 
@@ -39,7 +44,17 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
   const defaults = await loadGenerationConfig(location.dir, { tokenizerEosTokenId: tokenizer.eosTokenId });
   const session = await createSession(modelPath, settings);
   const signature = readGraphSignature(session.session, location.modelFile);
+  const config = await readJsonObject(path.join(location.dir, 'config.json'));
+  const configVocab = typeof config?.vocab_size === 'number' ? config.vocab_size : undefined;
+  const vocabSize = signature.vocabSize ?? configVocab;
+  if (vocabSize === undefined) {
+    throw new RuntimeError(`${modelPath} does not say its vocabulary size (no numeric logits shape, no config.json vocab_size).`, {
+      code: 'unsupported-graph',
+    });
+  }
   return {
+    vocabSize,
+    modelPath,
     location,
     session,
     signature,

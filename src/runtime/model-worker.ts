@@ -40,6 +40,8 @@ async function handle(message: WorkerRequest): Promise<void> {
         eosTokenIds: model.defaults.eosTokenIds,
         sampling: model.defaults.sampling,
         maxNewTokens: model.defaults.maxNewTokens,
+        vocabSize: model.vocabSize,
+        modelPath: model.modelPath,
       },
     });
     return;

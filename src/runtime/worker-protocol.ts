@@ -19,6 +19,12 @@ export interface ModelInfo {
   /** Sampling settings from the model's generation_config.json. */
   sampling: GenerationRequest['sampling'] extends infer S ? Partial<S> : never;
   maxNewTokens?: number;
+  /** Token ids the model can be fed: [0, vocabSize). */
+  vocabSize: number;
+  /** The graph that was loaded (after optimization, when one applied). */
+  modelPath: string;
+  /** What the load-time optimizer did, for --verbose. */
+  optimization?: string;
 }
 
 /** An error crossing the thread boundary, rebuilt as an OwmError on the main thread. */

@@ -1,0 +1,125 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { formatBytes } from '../../format-bytes.js';
+import { expectedDevice, type DeviceRequest } from '../../runtime/create-session.js';
+import { LocalModel } from '../../runtime/local-model.js';
+import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measure-speed.js';
+import type { ModelInfo } from '../../runtime/worker-protocol.js';
+import { acquireModel } from '../acquire-model.js';
+import { SETTING_PARSERS } from '../generation-flags.js';
+import { addHubOptions, type HubFlags } from '../hub-flags.js';
+import { formatTable } from '../ui/format-table.js';
+import { startSpinner } from '../ui/spinner.js';
+
+/** Options of `owm bench`. */
+export interface BenchOptions extends HubFlags {
+  model: string;
+  promptLengths: number[];
+  gen: number;
+  reps: number;
+  threads?: number;
+  device: DeviceRequest;
+  variant?: string;
+  acceptLicense?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** What `owm bench` reports. */
+export interface BenchReport {
+  model: string;
+  device: string;
+  threads: number;
+  loadMs: number;
+  peakRssBytes: number;
+  results: SpeedResult[];
+}
+
+function parseLengths(raw: string): number[] {
+  const lengths = raw.split(',').map((part) => Number(part.trim()));
+  if (lengths.length === 0 || lengths.some((length) => !Number.isInteger(length) || length < 1)) {
+    throw new InvalidArgumentError(`--prompt-lengths must be positive integers separated by commas, got ${raw}`);
+  }
+  return lengths;
+}
+
+const positive = (flag: string) => (raw: string): number => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${flag} must be an integer >= 1, got ${raw}`);
+  return value;
+};
+
+/** Registers `owm bench`. */
+export function registerBench(program: Command): void {
+  const command = program
+    .command('bench')
+    .description('measure load time, time to first token, prefill and decode speed, and peak memory (like llama-bench)')
+    .argument('<model>', 'registry name, org/name, or a local ONNX export')
+    .option('--prompt-lengths <list>', 'prompt lengths in tokens, comma-separated', parseLengths, [32, 512])
+    .option('--gen <n>', 'tokens to generate per run', positive('--gen'), 128)
+    .option('--reps <n>', 'repetitions per prompt length', positive('--reps'), 3)
+    .option('--threads <n>', 'CPU threads (default: physical cores)', positive('--threads'))
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--variant <name>', 'ONNX variant')
+    .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print JSON');
+  addHubOptions(command).action(async (model: string, flags: Omit<BenchOptions, 'model'>) => {
+    const report = await runBench({ model, ...flags });
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  });
+}
+
+/** Loads the model once and measures it at each prompt length. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  SETTING_PARSERS.context(String(Math.max(...options.promptLengths) + options.gen));
+  const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
+  const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true);
+  let model: LocalModel | undefined;
+  try {
+    model = await LocalModel.load(acquired.location, { device: options.device, threads: options.threads });
+    const loaded: LocalModel = model;
+    const results = await measureSpeed(loaded, {
+      promptLengths: options.promptLengths,
+      genTokens: options.gen,
+      reps: options.reps,
+      onRun: ({ promptLength, rep, of }) => spinner.update(`benchmarking ${acquired.label}: prompt ${promptLength} tokens, run ${rep}/${of}`),
+    });
+    return report(acquired.label, loaded.info, results);
+  } finally {
+    spinner.stop();
+    await model?.dispose();
+  }
+}
+
+function report(label: string, info: ModelInfo, results: SpeedResult[]): BenchReport {
+  return {
+    model: label,
+    device: info.device,
+    threads: info.threads,
+    loadMs: info.loadMs,
+    // maxRSS covers the whole process, worker thread included, in kilobytes.
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    results,
+  };
+}
+
+function formatSpread(value: Spread, digits = 1): string {
+  return `${value.median.toFixed(digits)} (${value.min.toFixed(digits)}–${value.max.toFixed(digits)})`;
+}
+
+function formatReport(report: BenchReport): string {
+  const head = `${report.model} on ${report.device}, ${report.threads} threads: load ${(report.loadMs / 1000).toFixed(2)} s, peak RSS ${formatBytes(report.peakRssBytes)}\n`;
+  return (
+    head +
+    formatTable(
+      ['PROMPT', 'GEN', 'TTFT ms', 'PREFILL tok/s', 'DECODE tok/s'],
+      report.results.map((result) => [
+        String(result.promptLength),
+        String(result.genTokens),
+        formatSpread(result.timeToFirstTokenMs, 0),
+        formatSpread(result.prefillTokensPerSecond),
+        formatSpread(result.decodeTokensPerSecond),
+      ]),
+    )
+  );
+}
