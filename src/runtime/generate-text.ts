@@ -105,7 +105,8 @@ export async function* generateText(
   const started = performance.now();
   let firstTokenAt = 0;
   let stopReason: StopReason = 'max-tokens';
-  model.decoder.reset();
+  // Room for a typical reply up front; the shared KV buffers double if the reply runs longer.
+  model.decoder.reset(promptIds.length + Math.min(budget, 256));
   let logits = await model.decoder.forward(promptIds);
   const prefillMs = performance.now() - started;
 

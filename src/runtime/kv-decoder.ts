@@ -3,20 +3,31 @@ import { float16ToFloat32 } from './float16.js';
 import type { GraphSignature } from './graph-signature.js';
 
 /**
+ * How the KV cache lives between steps:
+ * - `grow`: each step's `present` outputs become the next step's `past` inputs (any graph);
+ * - `shared`: one buffer per layer, sized for the whole sequence, passed as both the `past` input
+ *   and the `present` output, so nothing is re-allocated or copied per step. Only graphs built on
+ *   GroupQueryAttention support it (onnxruntime-genai exports, owm's fused graphs).
+ */
+export type KvStrategy = 'grow' | 'shared';
+
+/**
  * Runs a decoder graph step by step while keeping its KV cache: `forward` feeds new tokens (the
  * whole prompt at once, then one token per step) and returns the last position's logits.
  */
 export class KvDecoder {
   private past = new Map<string, ort.Tensor>();
   private pastLength = 0;
-  private readonly fetches: string[];
+  private capacity = 0;
+  private readonly fetchNames: string[];
 
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly signature: GraphSignature,
+    readonly strategy: KvStrategy = 'grow',
   ) {
-    this.fetches = ['logits', ...signature.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
-    this.reset();
+    this.fetchNames = ['logits', ...signature.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
+    this.reset(0);
   }
 
   /** Tokens in the cache. */
@@ -24,12 +35,41 @@ export class KvDecoder {
     return this.pastLength;
   }
 
-  /** Empties the cache for a new sequence. */
-  reset(): void {
+  /**
+   * Empties the cache for a new sequence. `capacity` (prompt and reply tokens), when known, lets
+   * the shared strategy allocate its buffers once; otherwise they grow as needed.
+   */
+  reset(capacity = 0): void {
+    this.pastLength = 0;
+    if (this.strategy === 'shared') {
+      if (capacity > this.capacity) this.allocateShared(capacity);
+      return;
+    }
     const { kvType, kvHeads, headDim, layers } = this.signature;
     const empty = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);
     this.past = new Map(layers.flatMap((layer) => [[layer.pastKey, empty], [layer.pastValue, empty]]));
-    this.pastLength = 0;
+  }
+
+  /** (Re)allocates the shared buffers for `capacity` tokens, keeping the rows already cached. */
+  private allocateShared(capacity: number): void {
+    const { kvType, kvHeads, headDim } = this.signature;
+    const size = kvHeads * capacity * headDim;
+    const rowBlock = this.pastLength * headDim;
+    const grown = new Map<string, ort.Tensor>();
+    for (const name of this.signature.layers.flatMap((layer) => [layer.pastKey, layer.pastValue])) {
+      const data = kvType === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+      const old = this.past.get(name);
+      if (old && rowBlock > 0) {
+        // Layout [1, heads, capacity, headDim]: each head's rows move to the new stride.
+        const source = old.data as Float32Array | Uint16Array;
+        for (let head = 0; head < kvHeads; head++) {
+          data.set(source.subarray(head * this.capacity * headDim, head * this.capacity * headDim + rowBlock), head * capacity * headDim);
+        }
+      }
+      grown.set(name, new ort.Tensor(kvType, data, [1, kvHeads, capacity, headDim]));
+    }
+    this.past = grown;
+    this.capacity = capacity;
   }
 
   /** Feeds `ids` after what the cache holds; returns the logits of the last fed position. */
@@ -37,6 +77,7 @@ export class KvDecoder {
     const { signature } = this;
     const count = ids.length;
     const total = this.pastLength + count;
+    if (this.strategy === 'shared' && total > this.capacity) this.allocateShared(Math.max(total, 2 * this.capacity, 256));
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, count]),
     };
@@ -50,7 +91,17 @@ export class KvDecoder {
     if (signature.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(this.pastLength > 0 ? 1 : 0), [1]);
     for (const [name, tensor] of this.past) feeds[name] = tensor;
 
-    const outputs = await this.session.run(feeds, this.fetches);
+    if (this.strategy === 'shared') {
+      const fetches: Record<string, ort.Tensor | null> = { logits: null };
+      for (const layer of signature.layers) {
+        fetches[layer.presentKey] = this.past.get(layer.pastKey) as ort.Tensor;
+        fetches[layer.presentValue] = this.past.get(layer.pastValue) as ort.Tensor;
+      }
+      const outputs = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+      this.pastLength = total;
+      return lastRow(outputs.logits);
+    }
+    const outputs = await this.session.run(feeds, this.fetchNames);
     for (const layer of signature.layers) {
       this.past.set(layer.pastKey, outputs[layer.presentKey]);
       this.past.set(layer.pastValue, outputs[layer.presentValue]);

@@ -58,10 +58,21 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
     location,
     session,
     signature,
-    decoder: new KvDecoder(session.session, signature),
+    decoder: new KvDecoder(session.session, signature, (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow'),
     tokenizer,
     chatTemplate,
     defaults,
     loadMs: performance.now() - started,
   };
+}
+
+/**
+ * Whether the graph takes one buffer as both past and present KV: onnxruntime-genai says so in
+ * genai_config.json (`search.past_present_share_buffer`), for its GroupQueryAttention graphs.
+ */
+async function sharesKvBuffer(dir: string, signature: GraphSignature): Promise<boolean> {
+  if (signature.hasPositionIds) return false;
+  const genai = await readJsonObject(path.join(dir, 'genai_config.json'));
+  const search = genai?.search;
+  return typeof search === 'object' && search !== null && (search as Record<string, unknown>).past_present_share_buffer === true;
 }

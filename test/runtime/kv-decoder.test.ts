@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { readGraphSignature } from '../../src/runtime/graph-signature.js';
+import { KvDecoder, type KvStrategy } from '../../src/runtime/kv-decoder.js';
+import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+async function greedyLogits(decoder: KvDecoder, prompt: number[], steps: number, capacity: number): Promise<Float32Array[]> {
+  decoder.reset(capacity);
+  const all = [Float32Array.from(await decoder.forward(prompt))];
+  for (let i = 0; i < steps; i++) all.push(Float32Array.from(await decoder.forward([argmax(all[all.length - 1])])));
+  return all;
+}
+
+test('a shared KV buffer gives the same logits as a growing cache, also when it has to grow', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'owm-kv-'));
+  const model = writeSyntheticModel(dir, { arch: 'qwen2', style: 'genai', dtype: 'q4', shape: TINY, tokenizer: 'qwen', seed: 4 });
+  const session = await ort.InferenceSession.create(path.join(dir, model.modelFile));
+  const signature = readGraphSignature(session, model.modelFile);
+  const run = (strategy: KvStrategy, capacity: number): Promise<Float32Array[]> =>
+    greedyLogits(new KvDecoder(session, signature, strategy), [5, 900, 12000, 77, 4, 301], 300, capacity);
+  const grow = await run('grow', 0);
+  for (const capacity of [8, 512]) {
+    const shared = await run('shared', capacity);
+    for (let step = 0; step < grow.length; step++) {
+      const diff = grow[step].reduce((max, value, i) => Math.max(max, Math.abs(value - shared[step][i])), 0);
+      assert.ok(diff < 1e-4, `capacity ${capacity}, step ${step}: logits differ by ${diff}`);
+    }
+  }
+});
