@@ -1,10 +1,10 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheError, OwmError } from '../errors.js';
 import { blobLockPath, repoDir, snapshotDir } from './cache-layout.js';
 import { tryLockFile, type FileLock } from './file-lock.js';
 import { inspectSnapshotEntry, isSafeRepoPath, listSnapshotEntries } from './snapshot-entry.js';
+import { readDirEntries } from './read-dir-entries.js';
 
 /** What to remove from the cache. */
 export interface RemoveModelParams {
@@ -66,7 +66,7 @@ async function removeFromRepo({ hubCache, repo, commit, files }: RemoveModelPara
       code: 'unsafe-path',
     });
   }
-  const commits = commit === undefined ? (await readdirEntries(snapshotsDir)).map((e) => e.name) : [commit];
+  const commits = commit === undefined ? (await readDirEntries(snapshotsDir)).map((e) => e.name) : [commit];
   if (commit !== undefined && !(await lstatOrUndefined(snapshotDir(hubCache, repo, commit)))) {
     throw notCached(`Snapshot ${commit} of ${repo} is not in the cache at ${hubCache}`);
   }
@@ -112,7 +112,7 @@ async function removeFromRepo({ hubCache, repo, commit, files }: RemoveModelPara
     await rm(path.join(dir, '.no_exist', c), { recursive: true, force: true });
   }
 
-  const remaining = await readdirEntries(snapshotsDir);
+  const remaining = await readDirEntries(snapshotsDir);
   const referenced = new Set<string>();
   for (const entry of remaining.filter((e) => e.isDirectory())) {
     for (const file of await listSnapshotEntries(hubCache, repo, entry.name)) {
@@ -122,7 +122,7 @@ async function removeFromRepo({ hubCache, repo, commit, files }: RemoveModelPara
   await collectBlobs(hubCache, repo, referenced, remaining.length === 0, removed);
   await removeRefs(path.join(dir, 'refs'), '', new Set(removed.snapshotsRemoved), removed);
 
-  const blobsLeft = await readdirEntries(path.join(dir, 'blobs'));
+  const blobsLeft = await readDirEntries(path.join(dir, 'blobs'));
   if (remaining.length === 0 && blobsLeft.length === 0) {
     await rm(dir, { recursive: true, force: true });
     removed.repoRemoved = true;
@@ -142,7 +142,7 @@ async function collectBlobs(
   removed: RemovedModel,
 ): Promise<void> {
   const blobsDir = path.join(repoDir(hubCache, repo), 'blobs');
-  for (const entry of await readdirEntries(blobsDir)) {
+  for (const entry of await readDirEntries(blobsDir)) {
     const partial = entry.name.endsWith('.incomplete');
     const etag = partial ? entry.name.slice(0, -'.incomplete'.length) : entry.name;
     if (partial ? !repoGoing : referenced.has(etag)) continue;
@@ -172,7 +172,7 @@ async function lockIfPresent(lockPath: string): Promise<FileLock | undefined> {
 
 /** Deletes the refs naming a removed commit, and ref folders (`refs/pr/`) left empty. */
 async function removeRefs(dir: string, prefix: string, commits: Set<string>, removed: RemovedModel): Promise<void> {
-  for (const entry of await readdirEntries(dir)) {
+  for (const entry of await readDirEntries(dir)) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       await removeRefs(full, `${prefix}${entry.name}/`, commits, removed);
@@ -202,14 +202,6 @@ async function removeIfEmpty(dir: string): Promise<boolean> {
   }
 }
 
-async function readdirEntries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
 
 async function lstatOrUndefined(file: string) {
   try {

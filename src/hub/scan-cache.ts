@@ -1,9 +1,10 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheError, OwmError } from '../errors.js';
 import { repoDir, repoFolderName, repoFromFolderName } from './cache-layout.js';
 import { listSnapshotEntries, type SnapshotEntry } from './snapshot-entry.js';
+import { readDirEntries } from './read-dir-entries.js';
 
 /**
  * Why a repo's cache is broken, as huggingface_hub judges it: a symlink to a missing blob, a
@@ -87,7 +88,7 @@ export async function scanCache(hubCache: string, options: ScanCacheOptions = {}
   try {
     const folders = options.repo
       ? [repoFolderName(options.repo)]
-      : (await readdirEntries(hubCache)).map((entry) => entry.name);
+      : (await readDirEntries(hubCache)).map((entry) => entry.name);
     const repos: CachedRepo[] = [];
     for (const folder of folders.sort()) {
       const repo = repoFromFolderName(folder);
@@ -111,7 +112,7 @@ async function scanRepo(hubCache: string, repo: string): Promise<CachedRepo> {
 
   const blobSizes = new Map<string, number>();
   const partials: PartialDownload[] = [];
-  for (const entry of await readdirEntries(path.join(dir, 'blobs'))) {
+  for (const entry of await readDirEntries(path.join(dir, 'blobs'))) {
     if (!entry.isFile()) continue;
     const full = path.join(dir, 'blobs', entry.name);
     const { size } = await stat(full);
@@ -125,7 +126,7 @@ async function scanRepo(hubCache: string, repo: string): Promise<CachedRepo> {
   const refs = await readRefs(path.join(dir, 'refs'));
   const snapshots: CachedSnapshot[] = [];
   let straySize = 0;
-  for (const entry of (await readdirEntries(path.join(dir, 'snapshots'))).sort(byName)) {
+  for (const entry of (await readDirEntries(path.join(dir, 'snapshots'))).sort(byName)) {
     const full = path.join(dir, 'snapshots', entry.name);
     if (entry.isSymbolicLink()) {
       problems.push({ kind: 'foreign-link', path: full });
@@ -178,7 +179,7 @@ async function scanRepo(hubCache: string, repo: string): Promise<CachedRepo> {
 async function readRefs(refsDir: string): Promise<Record<string, string>> {
   const refs: Record<string, string> = {};
   const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const entry of (await readdirEntries(dir)).sort(byName)) {
+    for (const entry of (await readDirEntries(dir)).sort(byName)) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full, `${prefix}${entry.name}/`);
       else if (entry.isFile()) refs[prefix + entry.name] = (await readFile(full, 'utf8')).trim();
@@ -188,14 +189,6 @@ async function readRefs(refsDir: string): Promise<Record<string, string>> {
   return refs;
 }
 
-async function readdirEntries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
 
 async function isDirectory(dir: string): Promise<boolean> {
   try {

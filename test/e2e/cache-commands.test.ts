@@ -6,13 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { startFakeHub, type FakeHub, type FakeRepoInfo } from '../support/fake-hub.js';
 import { genaiRepo, transformersJsRepo } from '../support/fake-model-repos.js';
 import { repoCacheDir } from '../support/hf-cache-assertions.js';
-import { createSandbox, runOwm } from '../support/run-owm.js';
+import { createSandbox, runOwm, hubCacheOf } from '../support/run-owm.js';
 
 const SMOL = 'HuggingFaceTB/SmolLM2-135M-Instruct';
-
-function hubCacheOf(env: NodeJS.ProcessEnv): string {
-  return path.join(env.HF_HOME as string, 'hub');
-}
 
 describe('owm list, show, rm, verify', () => {
   let hub: FakeHub;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { startFakeHub, type FakeHub, type FakeRepoInfo } from '../support/fake-hub.js';
 import { transformersJsRepo } from '../support/fake-model-repos.js';
 import { assertHfCacheLayout, blobNames } from '../support/hf-cache-assertions.js';
-import { createSandbox, runOwm, type OwmResult } from '../support/run-owm.js';
+import { createSandbox, runOwm, type OwmResult, hubCacheOf } from '../support/run-owm.js';
 
 const GATED = 'acme/gated-model';
 const LLAMA = 'onnx-community/Llama-3.2-1B-Instruct';
@@ -29,10 +29,6 @@ function assertOneLineError(result: OwmResult, pattern: RegExp): void {
   const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('error: '));
   assert.equal(errorLines.length, 1, `exactly one error line:\n${result.stderr}`);
   assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
-}
-
-function hubCacheOf(env: NodeJS.ProcessEnv): string {
-  return path.join(env.HF_HOME as string, 'hub');
 }
 
 describe('owm pull: access, licenses and errors', () => {

@@ -6,15 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeHub, type FakeHub, type FakeRepoInfo } from '../support/fake-hub.js';
 import { genaiRepo, transformersJsRepo } from '../support/fake-model-repos.js';
 import { assertHfCacheLayout, blobNames, repoCacheDir } from '../support/hf-cache-assertions.js';
-import { createSandbox, runOwm, startOwm, waitForOwm } from '../support/run-owm.js';
+import { createSandbox, runOwm, startOwm, waitForOwm, hubCacheOf } from '../support/run-owm.js';
 
 const SMOL = 'HuggingFaceTB/SmolLM2-135M-Instruct';
 const ROOT_FILES = ['config.json', 'generation_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'];
 const Q4_FILES = [...ROOT_FILES, 'onnx/model_q4.onnx', 'onnx/model_q4.onnx_data'];
-
-function hubCacheOf(env: NodeJS.ProcessEnv): string {
-  return path.join(env.HF_HOME as string, 'hub');
-}
 
 describe('owm pull', () => {
   let hub: FakeHub;

@@ -36,6 +36,11 @@ export async function createSandbox(hubUrl?: string, extraEnv: NodeJS.ProcessEnv
   return { root, env };
 }
 
+/** The hub cache a sandbox environment points owm at ($HF_HOME/hub). */
+export function hubCacheOf(env: NodeJS.ProcessEnv): string {
+  return path.join(env.HF_HOME as string, 'hub');
+}
+
 /** Starts owm with `args`; `input` is written to stdin (stdin is closed either way). */
 export function startOwm(args: string[], env: NodeJS.ProcessEnv, input?: string): ChildProcess {
   const child = spawn(process.execPath, [OWM_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
