@@ -78,8 +78,9 @@ export function readGraphSignature(session: InferenceSession, modelFile: string)
   const metaByName = new Map(session.inputMetadata.map((meta) => [meta.name, meta]));
   const past = tensorMeta(metaByName.get(layers[0]?.pastKey ?? ''));
   const logits = tensorMeta(session.outputMetadata.find((meta) => meta.name === 'logits'));
-  const kvHeads = Number(past?.shape[1]);
-  const headDim = Number(past?.shape[3]);
+  // A graph without a cache (rare, but valid) has no cache shape: 0 keeps the tensors empty.
+  const kvHeads = layers.length > 0 ? Number(past?.shape[1]) : 0;
+  const headDim = layers.length > 0 ? Number(past?.shape[3]) : 0;
   if (layers.length > 0 && (!Number.isInteger(kvHeads) || !Number.isInteger(headDim))) {
     throw new RuntimeError(`${modelFile} does not declare its KV cache shape: owm cannot size the cache.`, {
       code: 'unsupported-graph',

@@ -25,6 +25,8 @@ export class KvDecoder {
     private readonly session: ort.InferenceSession,
     private readonly signature: GraphSignature,
     readonly strategy: KvStrategy = 'grow',
+    /** The first position id: 0, but 1 for Gemma 3, whose exports were traced that way. */
+    private readonly firstPosition = 0,
   ) {
     this.fetchNames = ['logits', ...signature.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
     this.reset(0);
@@ -84,7 +86,7 @@ export class KvDecoder {
     if (signature.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     if (signature.hasPositionIds) {
       const positions = new BigInt64Array(count);
-      for (let i = 0; i < count; i++) positions[i] = BigInt(this.pastLength + i);
+      for (let i = 0; i < count; i++) positions[i] = BigInt(this.firstPosition + this.pastLength + i);
       feeds.position_ids = new ort.Tensor('int64', positions, [1, count]);
     }
     if (signature.hasNumLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);

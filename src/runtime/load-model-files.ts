@@ -58,7 +58,12 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
     location,
     session,
     signature,
-    decoder: new KvDecoder(session.session, signature, (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow'),
+    decoder: new KvDecoder(
+      session.session,
+      signature,
+      (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow',
+      firstPositionId(config?.model_type),
+    ),
     tokenizer,
     chatTemplate,
     defaults,
@@ -75,4 +80,11 @@ async function sharesKvBuffer(dir: string, signature: GraphSignature): Promise<b
   const genai = await readJsonObject(path.join(dir, 'genai_config.json'));
   const search = genai?.search;
   return typeof search === 'object' && search !== null && (search as Record<string, unknown>).past_present_share_buffer === true;
+}
+
+/** Model types whose position ids start at 1, as transformers.js feeds them. */
+const POSITIONS_FROM_ONE = new Set(['gemma3', 'gemma3_text', 'paligemma']);
+
+function firstPositionId(modelType: unknown): number {
+  return typeof modelType === 'string' && POSITIONS_FROM_ONE.has(modelType) ? 1 : 0;
 }

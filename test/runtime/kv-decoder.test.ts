@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { readGraphSignature } from '../../src/runtime/graph-signature.js';
 import { KvDecoder, type KvStrategy } from '../../src/runtime/kv-decoder.js';
+import { DataType, GraphBuilder } from '../support/synthetic-model/graph-builder.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
 function argmax(values: Float32Array): number {
@@ -35,5 +36,27 @@ test('a shared KV buffer gives the same logits as a growing cache, also when it 
       const diff = grow[step].reduce((max, value, i) => Math.max(max, Math.abs(value - shared[step][i])), 0);
       assert.ok(diff < 1e-4, `capacity ${capacity}, step ${step}: logits differ by ${diff}`);
     }
+  }
+});
+
+test('position ids continue from the cache, starting at 0, or at 1 for Gemma 3', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'owm-kv-'));
+  const file = path.join(dir, 'positions.onnx');
+  // A graph whose "logits" echo the position ids it was fed: [1, seq, 1].
+  const graph = new GraphBuilder(null);
+  graph.input('input_ids', DataType.INT64, ['batch', 'seq']);
+  graph.input('attention_mask', DataType.INT64, ['batch', 'total']);
+  const positions = graph.input('position_ids', DataType.INT64, ['batch', 'seq']);
+  const asFloat = graph.op('Cast', [positions], { attributes: { to: DataType.FLOAT } });
+  graph.op('Unsqueeze', [asFloat, graph.int64([2])], { output: 'logits' });
+  graph.output('logits', DataType.FLOAT, ['batch', 'seq', 1]);
+  graph.finish(file);
+  const session = await ort.InferenceSession.create(file);
+  const signature = readGraphSignature(session, 'positions.onnx');
+  for (const first of [0, 1]) {
+    const decoder = new KvDecoder(session, signature, 'grow', first);
+    decoder.reset();
+    assert.deepEqual(Array.from(await decoder.forward([1, 2, 3])), [first + 2]);
+    assert.deepEqual(Array.from(await decoder.forward([4])), [first + 3]);
   }
 });
