@@ -12,6 +12,8 @@ export interface OwmPaths {
   stateDir: string;
   /** The user registry file that overlays models.yaml. */
   userRegistryFile: string;
+  /** Where rewritten (fused) ONNX graphs are cached, next to nothing Python reads. */
+  optimizedCache: string;
 }
 
 /** Everything the environment says about reaching the Hub. */
@@ -57,7 +59,16 @@ export function resolvePaths(env: Env = process.env): OwmPaths {
   const stateDir = owmHome
     ? path.resolve(owmHome)
     : path.join(nonEmpty(env.XDG_STATE_HOME) ?? path.join(os.homedir(), '.local', 'state'), 'owm');
-  return { hubCache, configDir, stateDir, userRegistryFile: path.join(configDir, 'models.yaml') };
+  const cacheRoot = owmHome
+    ? path.resolve(owmHome)
+    : path.join(nonEmpty(env.XDG_CACHE_HOME) ?? path.join(os.homedir(), '.cache'), 'owm');
+  return {
+    hubCache,
+    configDir,
+    stateDir,
+    userRegistryFile: path.join(configDir, 'models.yaml'),
+    optimizedCache: path.join(cacheRoot, 'optimized'),
+  };
 }
 
 /** Reads Hub settings from the environment; flags given on the command line win over these. */

@@ -22,6 +22,11 @@ export interface SessionSettings {
   device: DeviceRequest;
   /** Intra-op threads. @default the number of physical cores */
   threads?: number;
+  /**
+   * Rewrite transformers.js-style graphs into the fused form before loading (CPU only), caching
+   * the result in `cacheDir`; `exact` allows only rewrites that keep the outputs.
+   */
+  optimize?: { cacheDir: string; exact: boolean };
 }
 
 const CUDA_FIX =

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { RuntimeError } from '../errors.js';
-import { createSession, type CreatedSession, type SessionSettings } from './create-session.js';
+import { createSession, expectedDevice, type CreatedSession, type SessionSettings } from './create-session.js';
+import { optimizeModel, type OptimizeResult } from './optimize/index.js';
 import { readGraphSignature, type GraphSignature } from './graph-signature.js';
 import { KvDecoder } from './kv-decoder.js';
 import { loadChatTemplate } from './load-chat-template.js';
@@ -28,8 +29,10 @@ export interface LoadedModel {
   defaults: GenerationDefaults;
   /** Token ids the model accepts: [0, vocabSize). */
   vocabSize: number;
-  /** The graph loaded. */
+  /** The graph loaded: the model's own, or its fused rewrite. */
   modelPath: string;
+  /** What the load-time optimizer did, in words (undefined when it was not asked to run). */
+  optimization?: string;
   loadMs: number;
 }
 
@@ -42,7 +45,12 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
   }
   const [tokenizer, chatTemplate] = await Promise.all([loadTokenizer(location.dir), loadChatTemplate(location.dir)]);
   const defaults = await loadGenerationConfig(location.dir, { tokenizerEosTokenId: tokenizer.eosTokenId });
-  const session = await createSession(modelPath, settings);
+  const optimization = settings.optimize && expectedDevice(settings.device) === 'cpu'
+    ? await optimizeModel({ modelPath, cacheDir: settings.optimize.cacheDir, exact: settings.optimize.exact })
+    : undefined;
+  const fused = optimization && optimization.status !== 'skipped' ? optimization : undefined;
+  const loadedPath = fused?.modelPath ?? modelPath;
+  const session = await createSession(loadedPath, settings);
   const signature = readGraphSignature(session.session, location.modelFile);
   const config = await readJsonObject(path.join(location.dir, 'config.json'));
   const configVocab = typeof config?.vocab_size === 'number' ? config.vocab_size : undefined;
@@ -54,14 +62,15 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
   }
   return {
     vocabSize,
-    modelPath,
+    modelPath: loadedPath,
+    optimization: describeOptimization(optimization),
     location,
     session,
     signature,
     decoder: new KvDecoder(
       session.session,
       signature,
-      (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow',
+      fused || (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow',
       firstPositionId(config?.model_type),
     ),
     tokenizer,
@@ -87,4 +96,11 @@ const POSITIONS_FROM_ONE = new Set(['gemma3', 'gemma3_text', 'paligemma']);
 
 function firstPositionId(modelType: unknown): number {
   return typeof modelType === 'string' && POSITIONS_FROM_ONE.has(modelType) ? 1 : 0;
+}
+
+function describeOptimization(result: OptimizeResult | undefined): string | undefined {
+  if (!result) return undefined;
+  if (result.status === 'skipped') return `graph not optimized: ${result.reason}`;
+  const how = result.status === 'cached' ? 'fused graph from cache' : 'graph fused now';
+  return `${how} (${result.changes.join('; ')}; max logit difference ${result.maxLogitDiff.toExponential(1)})`;
 }

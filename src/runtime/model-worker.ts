@@ -42,6 +42,7 @@ async function handle(message: WorkerRequest): Promise<void> {
         maxNewTokens: model.defaults.maxNewTokens,
         vocabSize: model.vocabSize,
         modelPath: model.modelPath,
+        optimization: model.optimization,
       },
     });
     return;

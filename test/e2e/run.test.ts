@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,6 +45,9 @@ describe('owm run', () => {
     hub = await startFakeHub();
     await hub.addRepo(await fakeRepoFromFolder(REPO, optimumDir));
     await hub.addRepo(await fakeRepoFromFolder('acme/tiny-qwen-genai', genaiDir));
+    const externalDir = path.join(root, 'external');
+    writeSyntheticModel(externalDir, { arch: 'llama', style: 'optimum', dtype: 'q4', shape: TINY, tokenizer: 'llama', seed: 7, externalData: true });
+    await hub.addRepo(await fakeRepoFromFolder('acme/tiny-llama-q4', externalDir));
     ({ env } = await createSandbox(hub.url));
     const first = await runOwm(['run', REPO, 'Hello', '--max-tokens', '4'], env);
     assert.equal(first.code, 0, `pulls on first use, then answers: ${first.stderr}`);
@@ -182,6 +185,26 @@ describe('owm run', () => {
     const hidden = await runOwm([...args, '--think', 'hide'], env);
     assert.equal(hidden.code, 0, hidden.stderr);
     assert.equal(hidden.stdout, '\n', 'everything generated is still thinking');
+  });
+
+  test('a transformers.js q4 export from the cache is fused once, reused, and removed with the model', async () => {
+    const { env: own } = await createSandbox(hub.url);
+    const args = ['run', 'acme/tiny-llama-q4', 'Hello', '--max-tokens', '10', ...GREEDY, '--verbose'];
+    const first = await runOwm(args, own);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /note: graph fused now \(.*GroupQueryAttention.*accuracy_level → 4/);
+    const second = await runOwm(args, own);
+    assert.match(second.stderr, /note: fused graph from cache/);
+    assert.equal(second.stdout, first.stdout);
+    const exact = await runOwm([...args, '--exact'], own);
+    const original = await runOwm([...args, '--no-optimize'], own);
+    assert.match(exact.stderr, /note: graph fused now/);
+    assert.doesNotMatch(original.stderr, /note: /);
+    assert.equal(exact.stdout, original.stdout, '--exact keeps the greedy output of the original graph');
+    const optimized = path.join(own.OWM_HOME as string, 'optimized');
+    assert.equal(readdirSync(optimized).length, 2);
+    assert.equal((await runOwm(['rm', 'acme/tiny-llama-q4'], own)).code, 0);
+    assert.deepEqual(readdirSync(optimized), [], 'fused graphs (which hard-link the weights) go with the model');
   });
 
   test('runs local folders in both layouts without the hub, and picks variants', async () => {

@@ -5,6 +5,7 @@ import { LocalModel } from '../../runtime/local-model.js';
 import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measure-speed.js';
 import type { ModelInfo } from '../../runtime/worker-protocol.js';
 import { acquireModel } from '../acquire-model.js';
+import { sessionSettings } from '../session-settings.js';
 import { SETTING_PARSERS } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
 import { formatTable } from '../ui/format-table.js';
@@ -22,6 +23,8 @@ export interface BenchOptions extends HubFlags {
   acceptLicense?: boolean;
   quiet?: boolean;
   json?: boolean;
+  exact?: boolean;
+  optimize?: boolean;
 }
 
 /** What `owm bench` reports. */
@@ -30,6 +33,8 @@ export interface BenchReport {
   device: string;
   threads: number;
   loadMs: number;
+  /** What the load-time optimizer did. */
+  optimization?: string;
   peakRssBytes: number;
   results: SpeedResult[];
 }
@@ -62,6 +67,8 @@ export function registerBench(program: Command): void {
     .option('--variant <name>', 'ONNX variant')
     .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
     .option('-q, --quiet', 'no progress output')
+    .option('--exact', 'only graph rewrites that keep the outputs')
+    .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')
     .option('--json', 'print JSON');
   addHubOptions(command).action(async (model: string, flags: Omit<BenchOptions, 'model'>) => {
     const report = await runBench({ model, ...flags });
@@ -76,7 +83,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true);
   let model: LocalModel | undefined;
   try {
-    model = await LocalModel.load(acquired.location, { device: options.device, threads: options.threads });
+    model = await LocalModel.load(acquired.location, sessionSettings(options));
     const loaded: LocalModel = model;
     const results = await measureSpeed(loaded, {
       promptLengths: options.promptLengths,
@@ -97,6 +104,7 @@ function report(label: string, info: ModelInfo, results: SpeedResult[]): BenchRe
     device: info.device,
     threads: info.threads,
     loadMs: info.loadMs,
+    optimization: info.optimization,
     // maxRSS covers the whole process, worker thread included, in kilobytes.
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     results,
@@ -108,7 +116,7 @@ function formatSpread(value: Spread, digits = 1): string {
 }
 
 function formatReport(report: BenchReport): string {
-  const head = `${report.model} on ${report.device}, ${report.threads} threads: load ${(report.loadMs / 1000).toFixed(2)} s, peak RSS ${formatBytes(report.peakRssBytes)}\n`;
+  const head = `${report.model} on ${report.device}, ${report.threads} threads: load ${(report.loadMs / 1000).toFixed(2)} s, peak RSS ${formatBytes(report.peakRssBytes)}\n${report.optimization ? `${report.optimization}\n` : ''}`;
   return (
     head +
     formatTable(

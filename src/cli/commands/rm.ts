@@ -3,7 +3,9 @@ import { resolvePaths } from '../../config.js';
 import { OwmError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
 import { forgetPull, readPullRecords } from '../../hub/pull-records.js';
+import { repoDir } from '../../hub/cache-layout.js';
 import { removeModel, type RemovedModel } from '../../hub/remove-model.js';
+import { removeOptimizedFor } from '../../runtime/optimize/remove-optimized.js';
 import { resolveInput } from '../resolve-input.js';
 
 /** Options of `owm rm`. */
@@ -36,6 +38,8 @@ export async function runRm(options: RmOptions): Promise<RemovedModel> {
   const paths = resolvePaths();
   const ref = await resolveInput(options.model, {}, paths);
   const records = (await readPullRecords(paths.stateDir)).filter((record) => record.repo === ref.repo);
+  // Fused graphs hard-link the weights: drop them first, or the bytes would stay on disk.
+  await removeOptimizedFor(paths.optimizedCache, repoDir(paths.hubCache, ref.repo));
   if (!options.variant) {
     const removed = await removeModel({ hubCache: paths.hubCache, repo: ref.repo });
     await forgetPull(paths.stateDir, ref.repo);

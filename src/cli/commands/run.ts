@@ -5,6 +5,7 @@ import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-
 import { LocalModel } from '../../runtime/local-model.js';
 import type { ChatMessage } from '../../runtime/render-chat-template.js';
 import { acquireModel } from '../acquire-model.js';
+import { sessionSettings } from '../session-settings.js';
 import { addGenerationOptions, samplingFrom, type GenerationFlags } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
 import { joinPrompt, readPipedStdin } from '../read-stdin.js';
@@ -26,6 +27,8 @@ export interface RunOptions extends HubFlags, GenerationFlags {
   quiet?: boolean;
   verbose?: boolean;
   json?: boolean;
+  exact?: boolean;
+  optimize?: boolean;
 }
 
 /** Registers `owm run`. */
@@ -43,6 +46,8 @@ export function registerRun(program: Command): void {
     .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
     .option('-q, --quiet', 'no pull progress or spinner')
     .option('--verbose', 'after the answer, print token counts, time to first token and speeds on stderr')
+    .option('--exact', 'only graph rewrites that keep the outputs (no int8 activations in 4-bit matmuls)')
+    .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')
     .option('--json', 'print one JSON object with the text and the statistics instead of streaming');
   addGenerationOptions(command);
   addHubOptions(command).action(async (model: string, prompt: string[], flags: Omit<RunOptions, 'model' | 'prompt'>) => {
@@ -71,12 +76,13 @@ export async function runRun(options: RunOptions): Promise<number> {
   const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true || options.json === true);
   let model: LocalModel;
   try {
-    model = await LocalModel.load(acquired.location, { device: options.device, threads: options.threads });
+    model = await LocalModel.load(acquired.location, sessionSettings(options));
   } finally {
     spinner.stop();
   }
   try {
     if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
+    if (options.verbose && model.info.optimization) process.stderr.write(`note: ${model.info.optimization}\n`);
     if (interactive) return await runChat(model, options, acquired.label);
     return await answerOnce(model, options, promptText as string, acquired.label);
   } finally {

@@ -1,0 +1,170 @@
+import onnxProto from 'onnx-proto';
+import type { onnx as Onnx } from 'onnx-proto';
+import { attribute, GraphWriter } from './graph-writer.js';
+import { notOptimizable } from './not-optimizable.js';
+import { rotaryCaches } from './rotary-caches.js';
+import type { DecoderConfig, DecoderParts, Subgraph } from './types.js';
+
+const { onnx } = onnxProto;
+const { INT32 } = onnx.TensorProto.DataType;
+const INT64_MAX = 2n ** 63n - 1n;
+// MatMulNBits computes with int8-quantized activations at this level: the CPU's fastest kernels.
+const FAST_ACCURACY_LEVEL = 4;
+
+/** A rebuilt decoder graph, its large initializers still referring to the original files, and what was changed. */
+export interface FusedGraph {
+  model: Onnx.IModelProto;
+  changes: string[];
+  /** `MatMulNBits` nodes whose `accuracy_level` was raised. */
+  raisedAccuracy: number;
+}
+
+/**
+ * Rebuilds a decoder in the form onnxruntime-genai's model builder writes for the CPU:
+ * `GroupQueryAttention` with rotary inside (cos/sin caches from the config, no `position_ids`),
+ * `SimplifiedLayerNormalization` then `SkipSimplifiedLayerNormalization` (the residual adds fused
+ * into the norms), SwiGLU, and `lm_head` on the last position only. Projections, embedding and
+ * `lm_head` are the original nodes and weights; unless `exact`, `MatMulNBits` gets
+ * `accuracy_level=4`. The inputs and outputs keep their names, types and KV layout (float32).
+ */
+export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, options: { exact: boolean }): FusedGraph {
+  const defaultOpset = parts.opsets.find((opset) => !opset.domain || opset.domain === 'ai.onnx');
+  if (Number(defaultOpset?.version ?? 0) < 13) throw notOptimizable('opset below 13');
+  const w = new GraphWriter('/owm');
+  let projections = 0;
+  let raisedAccuracy = 0;
+
+  // Copies original nodes, reading `input` instead of the tensor they read before.
+  const copy = (subgraph: Subgraph, input: string): string => {
+    for (const node of subgraph.nodes) {
+      const inputs = (node.input ?? []).map((name) => (name === subgraph.input ? input : name));
+      for (const name of inputs) {
+        const tensor = parts.initializers.get(name);
+        if (tensor) w.initializer(tensor);
+      }
+      let attributes = node.attribute ?? [];
+      if (node.opType === 'MatMulNBits') {
+        projections++;
+        const level = Number(attributes.find((a) => a.name === 'accuracy_level')?.i ?? 0);
+        if (!options.exact && level !== FAST_ACCURACY_LEVEL) {
+          raisedAccuracy++;
+          attributes = [...attributes.filter((a) => a.name !== 'accuracy_level'), attribute('accuracy_level', FAST_ACCURACY_LEVEL)];
+        }
+      }
+      w.nodes.push({ ...node, input: inputs, attribute: attributes });
+    }
+    return subgraph.output;
+  };
+  const weight = (name: string): string => {
+    const tensor = parts.initializers.get(name);
+    if (!tensor) throw notOptimizable(`initializer ${name} is missing`);
+    return w.initializer(tensor);
+  };
+
+  // seqlens_k (tokens seen minus one) and the total length, as the genai builder derives them.
+  const maskScope = '/attn_mask_reformat';
+  const one = w.int64('one', [1n], []);
+  const lengths = w.op('ReduceSum', ['attention_mask', w.int64('axis_1', [1n])], { keepdims: 0 }, maskScope);
+  const seqlensK = w.op('Cast', [w.op('Sub', [lengths, one], {}, maskScope)], { to: INT32 }, maskScope);
+  const shape = w.op('Shape', ['attention_mask'], {}, maskScope);
+  const totalLength = w.op('Cast', [w.op('Gather', [shape, one], { axis: 0 }, maskScope)], { to: INT32 }, maskScope);
+  const caches = rotaryCaches(config);
+  const cosCache = w.float('cos_cache', [caches.rows, config.headDim / 2], caches.cos);
+  const sinCache = w.float('sin_cache', [caches.rows, config.headDim / 2], caches.sin);
+
+  let residual = copy(parts.embedding, 'input_ids');
+  let pending: string | null = null;
+  const epsilon = { float: config.rmsNormEps };
+  // Normalizes the residual stream after adding `pending` to it, in one node when there is something to add.
+  const normalize = (scope: string, gamma: string): string => {
+    if (pending === null) {
+      return w.op('SimplifiedLayerNormalization', [residual, weight(gamma)], { axis: -1, epsilon, stash_type: 1 }, scope);
+    }
+    const name = `/owm${scope}/SkipLayerNorm`;
+    const [normed, , , sum] = w.node('SkipSimplifiedLayerNormalization', [pending, residual, weight(gamma)], {
+      domain: 'com.microsoft',
+      outputs: [`${name}/output_0`, '', '', `${name}/output_3`],
+      attributes: { epsilon },
+      scope,
+    });
+    residual = sum;
+    return normed;
+  };
+
+  parts.layers.forEach((layer, i) => {
+    const scope = `/layers.${i}`;
+    const normed = normalize(`${scope}/input_layernorm`, layer.inputNorm);
+    const [context] = w.node(
+      'GroupQueryAttention',
+      [
+        copy(layer.q, normed),
+        copy(layer.k, normed),
+        copy(layer.v, normed),
+        `past_key_values.${i}.key`,
+        `past_key_values.${i}.value`,
+        seqlensK,
+        totalLength,
+        cosCache,
+        sinCache,
+      ],
+      {
+        domain: 'com.microsoft',
+        outputs: [`/owm${scope}/attn/context`, `present.${i}.key`, `present.${i}.value`],
+        attributes: {
+          num_heads: config.heads,
+          kv_num_heads: config.kvHeads,
+          do_rotary: 1,
+          rotary_interleaved: 0,
+          local_window_size: -1,
+          scale: { float: 1 / Math.sqrt(config.headDim) },
+        },
+        scope: `${scope}/attn`,
+      },
+    );
+    pending = copy(layer.o, context);
+
+    const normed2 = normalize(`${scope}/post_attention_layernorm`, layer.postAttentionNorm);
+    const gate = copy(layer.gate, normed2);
+    const silu = w.op('Mul', [gate, w.op('Sigmoid', [gate], {}, `${scope}/mlp`)], {}, `${scope}/mlp`);
+    pending = copy(layer.down, w.op('Mul', [silu, copy(layer.up, normed2)], {}, `${scope}/mlp`));
+  });
+
+  const final = normalize('/norm', parts.finalNorm);
+  // Only the last position's logits are ever read; a prompt's other rows would cost a [seq, vocab] product.
+  const last = w.op('Slice', [final, w.int64('minus_one', [-1n]), w.int64('int64_max', [INT64_MAX]), w.int64('axis_1', [1n])], {}, '/lm_head');
+  copy(parts.lmHead, last);
+
+  const layerNames = parts.layers.flatMap((_, i) => [`${i}.key`, `${i}.value`]);
+  const info = (map: Map<string, Onnx.IValueInfoProto>, name: string): Onnx.IValueInfoProto => map.get(name) ?? { name };
+  const changes = [
+    `attention of ${parts.layers.length} layers → GroupQueryAttention with rotary inside (rope_theta ${config.ropeTheta}, ${caches.rows} positions); position_ids dropped`,
+    `RMSNorm → SimplifiedLayerNormalization, residual adds fused into ${2 * parts.layers.length} SkipSimplifiedLayerNormalization`,
+    'lm_head on the last position only',
+  ];
+  if (raisedAccuracy > 0) changes.push(`MatMulNBits accuracy_level → ${FAST_ACCURACY_LEVEL} on ${raisedAccuracy} of ${projections} projections`);
+  const opsets = parts.opsets.filter((opset) => opset.domain !== 'com.microsoft');
+  return {
+    model: {
+      irVersion: parts.irVersion,
+      producerName: 'owm-optimizer',
+      opsetImport: [...opsets, { domain: 'com.microsoft', version: 1 }],
+      graph: {
+        name: 'owm_fused_decoder',
+        node: w.nodes,
+        initializer: [...w.initializers.values()],
+        input: [info(parts.inputs, 'input_ids'), info(parts.inputs, 'attention_mask'), ...layerNames.map((n) => info(parts.inputs, `past_key_values.${n}`))],
+        output: [lastPositionLogits(info(parts.outputs, 'logits')), ...layerNames.map((n) => info(parts.outputs, `present.${n}`))],
+      },
+    },
+    changes,
+    raisedAccuracy,
+  };
+}
+
+/** The `logits` declaration with its sequence axis fixed to 1. */
+function lastPositionLogits(logits: Onnx.IValueInfoProto): Onnx.IValueInfoProto {
+  const tensorType = logits.type?.tensorType;
+  const dims = tensorType?.shape?.dim ?? [];
+  if (!tensorType || dims.length !== 3) return logits;
+  return { name: 'logits', type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], { dimValue: 1 }, dims[2]] } } } };
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import onnxProto from 'onnx-proto';
+import type { onnx as Onnx } from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { readGraphSignature } from '../../../src/runtime/graph-signature.js';
+import { KvDecoder, type KvStrategy } from '../../../src/runtime/kv-decoder.js';
+import { optimizeModel, type OptimizeResult } from '../../../src/runtime/optimize/index.js';
+import { readOnnxModel } from '../../../src/runtime/optimize/read-onnx-model.js';
+import { writeFusedModel } from '../../../src/runtime/optimize/write-fused-model.js';
+import { TINY, writeSyntheticModel, type SyntheticArch, type SyntheticDtype, type SyntheticModel } from '../../support/synthetic-model/index.js';
+
+const { onnx } = onnxProto;
+const SHAPE = { ...TINY, vocab: 4096 };
+const PROMPT = [5, 900, 3000, 77, 4, 301];
+const root = mkdtempSync(path.join(os.tmpdir(), 'owm-optimize-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function write(name: string, arch: SyntheticArch, dtype: SyntheticDtype, options: { style?: 'optimum' | 'genai'; externalData?: boolean } = {}): SyntheticModel {
+  return writeSyntheticModel(path.join(root, name), {
+    arch,
+    style: options.style ?? 'optimum',
+    dtype,
+    shape: SHAPE,
+    tokenizer: arch === 'llama' ? 'llama' : 'qwen',
+    seed: 11,
+    externalData: options.externalData,
+  });
+}
+
+function modelPath(model: SyntheticModel): string {
+  return path.join(model.dir, model.modelFile);
+}
+
+function optimized(result: OptimizeResult): Extract<OptimizeResult, { modelPath: string }> {
+  assert.notEqual(result.status, 'skipped', result.status === 'skipped' ? result.reason : '');
+  return result as Extract<OptimizeResult, { modelPath: string }>;
+}
+
+function readGraph(file: string): Onnx.IGraphProto {
+  return onnx.ModelProto.decode(readFileSync(file)).graph ?? {};
+}
+
+function accuracyLevels(graph: Onnx.IGraphProto): number[] {
+  return (graph.node ?? [])
+    .filter((node) => node.opType === 'MatMulNBits')
+    .map((node) => Number(node.attribute?.find((a) => a.name === 'accuracy_level')?.i ?? 0));
+}
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Greedy decoding through owm's KvDecoder: the tokens and each step's last-position logits. */
+async function greedy(file: string, steps: number, strategy: KvStrategy = 'grow'): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const decoder = new KvDecoder(session, readGraphSignature(session, file), strategy);
+    decoder.reset(PROMPT.length + steps);
+    const logits = [Float32Array.from(await decoder.forward(PROMPT))];
+    const tokens = [argmax(logits[0])];
+    while (tokens.length < steps) {
+      logits.push(Float32Array.from(await decoder.forward([tokens[tokens.length - 1]])));
+      tokens.push(argmax(logits[logits.length - 1]));
+    }
+    return { tokens, logits };
+  } finally {
+    await session.release();
+  }
+}
+
+function maxRelativeDiff(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((row, step) => {
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < row.length; i++) {
+      scale = Math.max(scale, Math.abs(row[i]));
+      diff = Math.max(diff, Math.abs(row[i] - b[step][i]));
+    }
+    worst = Math.max(worst, diff / scale);
+  });
+  return worst;
+}
+
+describe('optimizeModel rewrites optimum exports into the fused form', () => {
+  for (const arch of ['llama', 'qwen2'] as const) {
+    for (const dtype of ['fp32', 'q4'] as const) {
+      test(`${arch} ${dtype}: fused, exact, same greedy tokens, then cached`, async () => {
+        const model = write(`${arch}-${dtype}`, arch, dtype);
+        const cacheDir = path.join(root, `cache-${arch}-${dtype}`);
+        const exact = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: true }));
+        assert.equal(exact.status, 'optimized');
+        assert.ok(exact.maxLogitDiff < 1e-4, `max logit diff ${exact.maxLogitDiff}`);
+
+        const graph = readGraph(exact.modelPath);
+        assert.deepEqual(
+          graph.input?.map((input) => input.name).slice(0, 2),
+          ['input_ids', 'attention_mask'],
+        );
+        assert.ok(!graph.input?.some((input) => input.name === 'position_ids'));
+        const ops = new Set(graph.node?.map((node) => node.opType));
+        for (const op of ['GroupQueryAttention', 'SkipSimplifiedLayerNormalization', 'SimplifiedLayerNormalization']) assert.ok(ops.has(op), op);
+        assert.equal(graph.node?.filter((node) => node.opType === 'GroupQueryAttention').length, SHAPE.layers);
+        if (dtype === 'q4') assert.deepEqual(new Set(accuracyLevels(graph)), new Set([0]));
+
+        const original = await greedy(modelPath(model), 16);
+        const fused = await greedy(exact.modelPath, 16);
+        assert.deepEqual(fused.tokens, original.tokens);
+        assert.ok(maxRelativeDiff(original.logits, fused.logits) < 1e-4);
+        const shared = await greedy(exact.modelPath, 16, 'shared');
+        assert.deepEqual(shared.tokens, original.tokens);
+
+        const started = performance.now();
+        const again = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: true }));
+        assert.equal(again.status, 'cached');
+        assert.ok(performance.now() - started < 200, 'a cached result is not verified again');
+        assert.equal(again.modelPath, exact.modelPath);
+        assert.deepEqual(again.changes, exact.changes);
+
+        const fast = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: false }));
+        assert.notEqual(fast.modelPath, exact.modelPath);
+        if (dtype === 'q4') {
+          assert.deepEqual(new Set(accuracyLevels(readGraph(fast.modelPath))), new Set([4]));
+          assert.ok(fast.changes.some((change) => change.includes('accuracy_level')));
+          assert.ok(fast.maxLogitDiff < 0.05, `accuracy_level 4 drift ${fast.maxLogitDiff}`);
+        }
+        const fastRun = await greedy(fast.modelPath, 16);
+        assert.ok(maxRelativeDiff(original.logits, fastRun.logits) < 0.05);
+      });
+    }
+  }
+
+  test('weights in an external data file are shared by hard link, not copied', async () => {
+    const model = write('external', 'qwen2', 'q4', { externalData: true });
+    const result = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir: path.join(root, 'cache-external'), exact: true }));
+    assert.ok(result.changes.some((change) => change.includes('hard links')));
+    const folder = path.dirname(result.modelPath);
+    const link = readdirSync(folder).find((name) => name.endsWith('model_q4.onnx_data'));
+    assert.ok(link, readdirSync(folder).join());
+    assert.equal(statSync(path.join(folder, link)).ino, statSync(path.join(model.dir, 'onnx/model_q4.onnx_data')).ino);
+    // The graph itself stays small: the weights are referenced by offset.
+    assert.ok(statSync(result.modelPath).size < 200_000, `${statSync(result.modelPath).size} bytes`);
+    const original = await greedy(modelPath(model), 8);
+    assert.deepEqual((await greedy(result.modelPath, 8)).tokens, original.tokens);
+  });
+});
+
+describe('optimizeModel skips what it cannot rewrite, with a reason', () => {
+  const skipped = async (file: string, cacheName: string): Promise<string> => {
+    const result = await optimizeModel({ modelPath: file, cacheDir: path.join(root, cacheName), exact: true });
+    assert.equal(result.status, 'skipped');
+    return result.status === 'skipped' ? result.reason : '';
+  };
+
+  test('a genai export is already fused', async () => {
+    const model = write('genai', 'llama', 'q4', { style: 'genai' });
+    assert.match(await skipped(modelPath(model), 'cache-genai'), /already fused/);
+  });
+
+  test('a float16 KV cache is left alone', async () => {
+    const model = write('fp16', 'llama', 'fp16');
+    assert.match(await skipped(modelPath(model), 'cache-fp16'), /float16/);
+  });
+
+  test('a graph whose layer lacks the q_proj scope is refused, and the refusal is cached', async () => {
+    const model = write('odd-source', 'llama', 'fp32');
+    const dir = path.join(root, 'odd');
+    mkdirSync(dir);
+    copyFileSync(path.join(model.dir, 'config.json'), path.join(dir, 'config.json'));
+    // The synthetic file spreads its graph over two protobuf fields; readOnnxModel merges them.
+    const proto = readOnnxModel(modelPath(model));
+    for (const node of proto.graph?.node ?? []) node.name = (node.name ?? '').replace('/layers.1/self_attn/q_proj/', '/layers.1/self_attn/query/');
+    const file = writeFusedModel(proto, dir, 'model.onnx').modelPath;
+    assert.match(await skipped(file, 'cache-odd'), /layers\.1\/self_attn\/q_proj/);
+    assert.match(await skipped(file, 'cache-odd'), /layers\.1\/self_attn\/q_proj/);
+    assert.deepEqual(readdirSync(path.join(root, 'cache-odd')).length, 1);
+  });
+
+  test('a config that does not match the weights fails the check', async () => {
+    const model = write('wrong-theta', 'qwen2', 'fp32');
+    const configPath = path.join(model.dir, 'config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    writeFileSync(configPath, JSON.stringify({ ...config, rope_theta: 500000 }));
+    assert.match(await skipped(modelPath(model), 'cache-theta'), /check of the rewrite failed/);
+  });
+
+  test('an architecture the optimizer does not know is refused before reading the graph', async () => {
+    const model = write('gemma', 'llama', 'fp32');
+    const configPath = path.join(model.dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), model_type: 'gemma' }));
+    assert.match(await skipped(modelPath(model), 'cache-gemma'), /gemma/);
+  });
+});
