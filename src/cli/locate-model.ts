@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OwmError } from '../errors.js';
@@ -6,9 +7,17 @@ import { detectVariants, selectVariant } from '../registry/detect-variants.js';
 import type { Device, ModelEntry } from '../registry/model-entry-schema.js';
 import type { ModelLocation } from '../runtime/load-model-files.js';
 
-/** True when the user's model argument names a folder on disk rather than a model name. */
+/**
+ * True when the user's model argument names a folder on disk rather than a model name: it starts
+ * like a path, or a folder of that name exists (as transformers' from_pretrained checks first).
+ */
 export function looksLikePath(input: string): boolean {
-  return input.startsWith('.') || input.startsWith('/') || input.startsWith('~') || input.includes(path.sep + path.sep);
+  if (input.startsWith('.') || input.startsWith('/') || input.startsWith('~')) return true;
+  try {
+    return statSync(input).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
