@@ -3,7 +3,7 @@ import type { PullEvent } from '../../hub/pull-snapshot.js';
 import { formatBytes } from '../../format-bytes.js';
 import { TransferMeter, formatDuration } from './transfer-meter.js';
 
-/** Shows a pull's progress on stderr; `stop()` is safe to call twice. */
+/** Shows a pull's progress on stderr; `stop()` is safe to call twice, and events after it show again. */
 export interface PullProgress {
   onEvent(event: PullEvent): void;
   /** Prints a line above the bars (or as is, when not animated). */
@@ -68,42 +68,29 @@ class LineProgress implements PullProgress {
   stop(): void {}
 }
 
-/** One animated bar per active file plus a total, redrawn in place on a terminal. */
+/**
+ * One animated bar per active file plus a total, redrawn in place on a terminal. `stop()` takes
+ * the bars down (before a prompt, and at the end); later events draw them again.
+ */
 class BarProgress implements PullProgress {
   private readonly meter = new TransferMeter();
-  private readonly multibar: cliProgress.MultiBar;
+  private multibar?: cliProgress.MultiBar;
   private readonly bars = new Map<string, cliProgress.SingleBar>();
   private total?: cliProgress.SingleBar;
-  private stopped = false;
 
   constructor(
     private readonly label: string,
-    stream: NodeJS.WriteStream,
-  ) {
-    this.multibar = new cliProgress.MultiBar(
-      {
-        stream,
-        format: '{name} {bar} {info}',
-        barsize: 24,
-        hideCursor: true,
-        clearOnComplete: true,
-        autopadding: true,
-        fps: 10,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-  }
+    private readonly stream: NodeJS.WriteStream,
+  ) {}
 
   onEvent(event: PullEvent): void {
     this.meter.update(event);
     switch (event.type) {
-      case 'plan':
-        this.total = this.multibar.create(Math.max(1, event.plan.totalBytes), 0, { name: pad(this.label), info: '' });
-        break;
       case 'file-progress': {
+        const multibar = this.start();
         let bar = this.bars.get(event.path);
         if (!bar) {
-          bar = this.multibar.create(Math.max(1, event.size), 0, { name: pad(event.path), info: '' });
+          bar = multibar.create(Math.max(1, event.size), 0, { name: pad(event.path), info: '' });
           this.bars.set(event.path, bar);
         }
         bar.update(event.bytesDone, { info: `${formatBytes(event.bytesDone)}/${formatBytes(event.size)}` });
@@ -111,7 +98,7 @@ class BarProgress implements PullProgress {
       }
       case 'file-done': {
         const bar = this.bars.get(event.path);
-        if (bar) this.multibar.remove(bar);
+        if (bar) this.multibar?.remove(bar);
         this.bars.delete(event.path);
         break;
       }
@@ -121,18 +108,33 @@ class BarProgress implements PullProgress {
       case 'waiting-for-lock':
         this.log(`waiting for another download of ${event.path} to finish`);
         break;
+      default:
+        break;
     }
     this.total?.update(this.meter.completedBytes, { info: totalLine(this.meter) });
   }
 
   log(line: string): void {
-    this.multibar.log(`${line}\n`);
+    if (this.multibar) this.multibar.log(`${line}\n`);
+    else this.stream.write(`${line}\n`);
   }
 
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.multibar.stop();
+    this.multibar?.stop();
+    this.multibar = undefined;
+    this.total = undefined;
+    this.bars.clear();
+  }
+
+  private start(): cliProgress.MultiBar {
+    if (this.multibar) return this.multibar;
+    const multibar = new cliProgress.MultiBar(
+      { stream: this.stream, format: '{name} {bar} {info}', barsize: 24, hideCursor: true, clearOnComplete: true, autopadding: true, fps: 10 },
+      cliProgress.Presets.shades_classic,
+    );
+    this.total = multibar.create(Math.max(1, this.meter.totalBytes), 0, { name: pad(this.label), info: '' });
+    this.multibar = multibar;
+    return multibar;
   }
 }
 
