@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CacheError, HubError } from '../errors.js';
 import { createContentHasher, expectedHash, hashFileInto } from './content-hash.js';
 import { lockFile } from './file-lock.js';
+import { asResponse, httpGet, type HttpAnswer } from './http-get.js';
 import { hubErrorFromResponse, isTransientStatus, networkReason, type RequestContext } from './hub-error.js';
 import type { RetryListener } from './hub-fetch.js';
 import { MAX_ATTEMPTS, waitBeforeRetry } from './retry-policy.js';
@@ -164,9 +164,9 @@ async function transferOnce(download: BlobDownload): Promise<string> {
   });
   try {
     await pipeline(
-      Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+      response.body,
       meter,
-      createWriteStream(incompletePath, { flags: offset > 0 ? 'r+' : 'w', start: offset }),
+      createWriteStream(incompletePath, { flags: offset > 0 ? 'r+' : 'w', start: offset, highWaterMark: 1 << 20 }),
     );
   } catch (error) {
     throw asTransferError(error, download, stall.signal.aborted);
@@ -204,48 +204,48 @@ function describe(error: unknown): string {
 }
 
 /** GETs the file from `offset`, following redirects by hand so the token stays on the Hub's origin. */
-async function requestFrom(download: BlobDownload, offset: number, signal: AbortSignal): Promise<Response> {
+async function requestFrom(download: BlobDownload, offset: number, signal: AbortSignal): Promise<HttpAnswer> {
   const hubOrigin = new URL(download.context.endpoint).origin;
   let url = download.url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
     if (offset > 0) headers.Range = `bytes=${offset}-`;
     if (download.token && new URL(url).origin === hubOrigin) headers.Authorization = `Bearer ${download.token}`;
-    let response: Response;
+    let answer: HttpAnswer;
     try {
-      response = await fetch(url, { headers, redirect: 'manual', signal });
+      answer = await httpGet(url, headers, signal);
     } catch (error) {
       if (download.signal?.aborted) throw download.signal.reason ?? error;
       if (signal.aborted) throw new TransientDownloadError('no answer from the server');
       throw new TransientDownloadError(`connection failed (${networkReason(error) ?? describe(error)})`);
     }
-    if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
-      await response.body?.cancel();
-      url = new URL(response.headers.get('location') as string, url).toString();
+    const { status } = answer;
+    if (status >= 300 && status < 400 && answer.headers.has('location')) {
+      answer.body.resume();
+      url = new URL(answer.headers.get('location') as string, url).toString();
       continue;
     }
-    if (response.status === 200 || response.status === 206) {
-      if (response.status === 206 && !rangeStartsAt(response, offset)) {
-        await response.body?.cancel();
+    if (status === 200 || status === 206) {
+      if (status === 206 && !rangeStartsAt(answer.headers, offset)) {
+        answer.body.destroy();
         throw new TransientDownloadError('the server answered a different byte range');
       }
-      return response;
+      return answer;
     }
-    if (response.status === 416 && offset > 0) {
-      await response.body?.cancel();
+    const response = asResponse(answer);
+    if (status === 416 && offset > 0) {
       await truncate(download.incompletePath, 0);
       throw new TransientDownloadError('the partial file was longer than the server copy');
     }
-    await response.body?.cancel();
-    if (isTransientStatus(response.status)) {
-      throw new TransientDownloadError(`HTTP ${response.status}`, response.headers.get('retry-after'));
+    if (isTransientStatus(status)) {
+      throw new TransientDownloadError(`HTTP ${status}`, response.headers.get('retry-after'));
     }
     throw hubErrorFromResponse(response, { ...download.context, path: download.file.path });
   }
   throw new HubError(`Too many redirects while downloading '${download.file.path}': check HF_ENDPOINT.`);
 }
 
-function rangeStartsAt(response: Response, offset: number): boolean {
-  const match = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+function rangeStartsAt(headers: Headers, offset: number): boolean {
+  const match = /^bytes (\d+)-/.exec(headers.get('content-range') ?? '');
   return match !== null && Number(match[1]) === offset;
 }
