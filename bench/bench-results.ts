@@ -1,0 +1,35 @@
+import type { SyntheticModelConfig } from '../test/support/synthetic-model/index.js';
+import type { BenchSettings } from './bench-settings.js';
+import type { DownloadThroughput } from './download-throughput.js';
+import type { MachineInfo } from './machine-info.js';
+import type { MemoryBandwidth } from './memory-bandwidth.js';
+import type { PeerReport } from './peers/peer-target.js';
+import type { WeightTraffic } from './roofline.js';
+
+/** Everything measured on one model. */
+export interface ModelResult {
+  id: string;
+  label: string;
+  config: SyntheticModelConfig;
+  /** The graph owm loaded (an optimized copy where owm made one): the floor runs it, the roofline counts it. */
+  graph: string;
+  /** What owm's load-time optimizer did, as owm describes it. */
+  optimization?: string;
+  weights: WeightTraffic;
+  kvBytesPerContextToken: number;
+  peers: PeerReport[];
+}
+
+/** The JSON a run writes: every number, and what it was measured on. */
+export interface BenchResults {
+  set: 'quick' | 'full';
+  startedAt: string;
+  wallSeconds: number;
+  machine: MachineInfo;
+  settings: Omit<BenchSettings, 'models'> & { models: string[] };
+  memoryBandwidth?: MemoryBandwidth;
+  memoryBandwidthError?: string;
+  models: ModelResult[];
+  download?: DownloadThroughput;
+  downloadError?: string;
+}

@@ -1,0 +1,78 @@
+import { BENCH_MODELS, QUICK_MODEL_IDS, type BenchModel } from './bench-models.js';
+import type { MeasurePlan } from './peers/peer-protocol.js';
+
+/** Everything a run measures and how often. */
+export interface BenchSettings {
+  set: 'quick' | 'full';
+  models: BenchModel[];
+  threads: number;
+  /** Tokens decoded after every prompt. */
+  genTokens: number;
+  /** Repetitions of prompts up to `prefillPrompt` tokens, and of longer ones (slow to prefill). */
+  shortReps: number;
+  longReps: number;
+  /** Prompt of the warm time to first token. */
+  ttftPrompt: number;
+  /** Prompt of the prefill speed. */
+  prefillPrompt: number;
+  /** Contexts of the table's decode columns. */
+  tableContexts: number[];
+  /** Contexts of the decode-vs-context chart (owm API, transformers.js and the floor run them all). */
+  chartContexts: number[];
+  /** Fresh processes per cold time to first token. */
+  coldReps: number;
+  coldPrompt: string;
+  /** Size of the file `owm pull` and `curl` download, 0 to skip. */
+  downloadBytes: number;
+  downloadReps: number;
+}
+
+/** What a run needs to know besides the set. */
+export interface SettingsRequest {
+  quick: boolean;
+  threads: number;
+  only: string[];
+  reps?: number;
+  skipDownload: boolean;
+}
+
+/** A raw prompt of a few dozen tokens in either tokenizer. */
+const COLD_PROMPT = 'The quick brown fox jumps over the lazy dog while the five boxing wizards jump quickly and a sphinx of black quartz judges my vow.';
+
+/** The quick or full set's settings; `only` picks models by id (of either set). */
+export function benchSettings(request: SettingsRequest): BenchSettings {
+  const unknown = request.only.filter((id) => !BENCH_MODELS.some((model) => model.id === id));
+  if (unknown.length > 0) throw new Error(`unknown model ${unknown.join(', ')}: choose among ${BENCH_MODELS.map((model) => model.id).join(', ')}`);
+  const ids = request.only.length > 0 ? request.only : request.quick ? QUICK_MODEL_IDS : BENCH_MODELS.map((model) => model.id);
+  const models = BENCH_MODELS.filter((model) => ids.includes(model.id));
+  const common = { models, threads: request.threads, genTokens: 32, ttftPrompt: 32, prefillPrompt: 512, tableContexts: [128, 2048], coldPrompt: COLD_PROMPT };
+  const settings: BenchSettings = request.quick
+    ? { ...common, set: 'quick', shortReps: 2, longReps: 1, chartContexts: [128, 512, 2048], coldReps: 2, downloadBytes: 256e6, downloadReps: 1 }
+    : { ...common, set: 'full', shortReps: 3, longReps: 1, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, downloadBytes: 1e9, downloadReps: 2 };
+  if (request.reps !== undefined) Object.assign(settings, { shortReps: request.reps, longReps: request.reps, coldReps: request.reps, downloadReps: request.reps });
+  if (request.skipDownload) settings.downloadBytes = 0;
+  return settings;
+}
+
+/** The plan of the table's columns (warm TTFT, prefill, decode at the table's contexts). */
+export function tablePlan(settings: BenchSettings, vocab: number): MeasurePlan {
+  return plan(settings, vocab, [settings.ttftPrompt, settings.prefillPrompt, ...settings.tableContexts]);
+}
+
+/**
+ * The chart's contexts the table's plan does not run, measured in a second process so that every
+ * peer's peak RSS comes from the same table plan; empty when the table covers the chart.
+ */
+export function chartOnlyPlan(settings: BenchSettings, vocab: number): MeasurePlan {
+  const table = tablePlan(settings, vocab).runs.map((run) => run.promptLength);
+  return plan(settings, vocab, settings.chartContexts.filter((context) => !table.includes(context)));
+}
+
+function plan(settings: BenchSettings, vocab: number, lengths: number[]): MeasurePlan {
+  const unique = [...new Set(lengths)].sort((a, b) => a - b);
+  return {
+    runs: unique.map((promptLength) => ({ promptLength, reps: promptLength <= settings.prefillPrompt ? settings.shortReps : settings.longReps })),
+    genTokens: settings.genTokens,
+    vocab,
+  };
+}

@@ -1,0 +1,40 @@
+import type * as SessionSettingsModule from '../../src/cli/session-settings.js';
+import type * as LocalModelModule from '../../src/runtime/local-model.js';
+import { childMain } from './child-main.js';
+import { importDist } from './dist-module.js';
+import { measurePlan } from './measure-plan.js';
+
+// owm's in-process API: LocalModel (the worker the CLI uses), loaded with the settings the CLI
+// derives from its default flags (load-time graph optimization included), fed token ids directly.
+await childMain('owm api', async (request, log) => {
+  const { LocalModel } = await importDist<typeof LocalModelModule>('runtime/local-model.js');
+  const { sessionSettings } = await importDist<typeof SessionSettingsModule>('cli/session-settings.js');
+  const settings = sessionSettings({ device: 'cpu', threads: request.threads });
+  const model = await LocalModel.load({ dir: request.dir, modelFile: request.modelFile }, settings);
+  try {
+    const { info } = model;
+    const notes = [`loaded ${info.modelPath}`, ...(info.optimization ? [`optimization: ${info.optimization}`] : [])];
+    if (info.vocabSize !== request.plan.vocab) notes.push(`owm reads vocabulary ${info.vocabSize}, the plan uses ${request.plan.vocab}`);
+    const results = await measurePlan(
+      request.plan,
+      async (promptIds, genTokens) => {
+        const generation = model.generate({
+          promptIds,
+          ignoreEos: true,
+          sampling: { temperature: 0, topK: 1, topP: 1, minP: 0, repeatPenalty: 1 },
+          maxTokens: genTokens,
+          context: promptIds.length + genTokens + 1,
+          stop: [],
+          think: 'show',
+        });
+        for await (const piece of generation) void piece;
+        const stats = await generation.stats;
+        return { ttftMs: stats.timeToFirstTokenMs, decodeMs: stats.decodeMs, generatedTokens: stats.generatedTokens, tokenIds: stats.tokenIds };
+      },
+      log,
+    );
+    return { loadMs: info.loadMs, ...results, notes, extra: { modelPath: info.modelPath, optimization: info.optimization ?? 'none' } };
+  } finally {
+    await model.dispose();
+  }
+});
