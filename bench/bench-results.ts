@@ -11,7 +11,7 @@ export interface ModelResult {
   id: string;
   label: string;
   config: SyntheticModelConfig;
-  /** The graph owm loaded (an optimized copy where owm made one): the floor runs it, the roofline counts it. */
+  /** The graph owm loaded (an optimized copy where owm made one), relative to the repository: the floor runs it, the roofline counts it. */
   graph: string;
   /** What owm's load-time optimizer did, as owm describes it. */
   optimization?: string;

@@ -25,6 +25,7 @@ import { kvBytesPerContextToken, weightTraffic } from './roofline.js';
 // measures owm against transformers.js, a bare ONNX Runtime loop, the memory roofline and
 // llama.cpp on synthetic models; progress on stderr, the markdown table on stdout at the end.
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.dirname(BENCH_DIR);
 const MODELS_CACHE = path.join(BENCH_DIR, '.cache', 'models');
 // owm's own folders (optimized graphs, state) for every owm the benchmark starts: the user's stay untouched.
 const OWM_HOME = path.join(BENCH_DIR, '.cache', 'owm-home');
@@ -125,7 +126,7 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
     id: model.id,
     label: model.label,
     config: prepared.config,
-    graph,
+    graph: path.relative(REPO_ROOT, graph),
     optimization: api.measurement?.extra?.optimization,
     weights: weightTraffic(graph),
     kvBytesPerContextToken: kvBytesPerContextToken(prepared.config),
