@@ -6,36 +6,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OWM_BIN } from '../support/run-owm.js';
+import { hasTmux, paneText, tmux, waitForPane } from '../support/tmux-pane.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
 const SESSION = `owm-chat-${process.pid}`;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The screen and scrollback of the pane. */
 function screen(): string {
-  return tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', SESSION);
+  return paneText(SESSION);
 }
 
-async function waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = screen();
-    if (pattern.test(text)) return text;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${pattern}; screen:\n${text}`);
-    await sleep(100);
-  }
+function waitFor(pattern: RegExp): Promise<string> {
+  return waitForPane(SESSION, pattern);
 }
 
 function countMatches(text: string, pattern: RegExp): number {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,31 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeHub, type FakeHub } from '../support/fake-hub.js';
 import { transformersJsRepo } from '../support/fake-model-repos.js';
 import { OWM_BIN } from '../support/run-owm.js';
+import { hasTmux, tmux, waitForPane } from '../support/tmux-pane.js';
 
 const SESSION = `owm-pull-tty-${process.pid}`;
 const LLAMA = 'onnx-community/Llama-3.2-1B-Instruct';
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForScreen(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = tmux('capture-pane', '-p', '-J', '-t', SESSION);
-    if (pattern.test(screen)) return screen;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${pattern}; screen:\n${screen}`);
-    await sleep(100);
-  }
+function waitForScreen(pattern: RegExp): Promise<string> {
+  return waitForPane(SESSION, pattern);
 }
 
 describe('owm pull on a terminal (tmux)', { skip: hasTmux() ? false : 'tmux is not installed' }, () => {
