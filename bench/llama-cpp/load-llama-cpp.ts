@@ -25,7 +25,11 @@ export interface LoadedLlamaCpp {
   vocabSize: number;
   /** Milliseconds spent starting the llama.cpp binding (`getLlama`): 0 after the first load in a process. */
   initMs: number;
-  /** Milliseconds spent in `loadModel` (mmap: pages are read on first use, or come from the page cache). */
+  /**
+   * Milliseconds spent in `loadModel`: node-llama-cpp parsing the GGUF header in JS and simulating
+   * the load, then llama.cpp loading the vocabulary and mapping the file (pages are read on first
+   * use, or come from the page cache).
+   */
   loadMs: number;
   /** Milliseconds spent in `createContext` (KV cache and compute buffers). */
   contextMs: number;
@@ -46,7 +50,7 @@ function cpuBinding(): Promise<Llama> {
   binding ??= getLlama({
     gpu: false,
     build: 'never',
-    // No cap: the context's thread count is then the one used, not a hint.
+    // No cap: a context's thread count is then the one used, not a hint.
     maxThreads: 0,
     logLevel: LlamaLogLevel.warn,
     logger: (level, message) => {
@@ -77,6 +81,8 @@ export async function loadLlamaCpp(settings: LlamaCppSettings): Promise<LoadedLl
   let model: LlamaModel | undefined;
   try {
     started = performance.now();
+    // The safety checks simulate loads to size memory: seconds with a full vocabulary, and the
+    // benchmark sizes are known to fit.
     model = await llama.loadModel({ modelPath: settings.ggufPath, gpuLayers: 0, ignoreMemorySafetyChecks: true });
     const loadMs = performance.now() - started;
     warnings.push(...model.getWarnings());
@@ -84,7 +90,7 @@ export async function loadLlamaCpp(settings: LlamaCppSettings): Promise<LoadedLl
     const context = await model.createContext({
       contextSize: settings.contextSize,
       batchSize: settings.batchSize ?? settings.contextSize,
-      threads: { ideal: settings.threads, min: settings.threads },
+      threads: settings.threads,
       flashAttention: settings.flashAttention ?? 'auto',
       ...(settings.kvCacheType === 'F32' && { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' }),
       failedCreationRemedy: false,
