@@ -1,18 +1,11 @@
-import { QWEN25_05B, SMOLLM2_135M, type ModelShape, type SyntheticArch, type SyntheticDtype, type SyntheticStyle, type SyntheticTokenizer } from '../test/support/synthetic-model/index.js';
+import { QWEN25_05B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
 
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
-export interface BenchModel {
+export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings'>> {
   /** Short id, also the folder name and the `--only` value (`smollm2-135m-q4`). */
   id: string;
   /** What the table calls it. */
   label: string;
-  arch: SyntheticArch;
-  style: SyntheticStyle;
-  dtype: SyntheticDtype;
-  shape: ModelShape;
-  tokenizer: SyntheticTokenizer;
-  seed: number;
-  externalData: boolean;
   /** transformers.js' `dtype` for this folder, or null where it cannot load it (genai layout). */
   transformersDtype: 'fp32' | 'q4' | null;
   /** GGUF storage that matches the ONNX weights' precision, for the llama.cpp peer. */

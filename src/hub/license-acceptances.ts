@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomically } from './write-file-atomically.js';
 
 /** One remembered "yes" to a model's license. */
 export interface LicenseAcceptance {
@@ -32,8 +33,5 @@ export async function rememberLicenseAcceptance(stateDir: string, repo: string, 
   const entries = (await readAcceptances(stateDir)).filter((entry) => entry.repo !== repo);
   entries.push({ repo, license, acceptedAt: new Date().toISOString() });
   await mkdir(stateDir, { recursive: true });
-  const file = acceptancesFile(stateDir);
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(entries, null, 2)}\n`);
-  await rename(temporary, file);
+  await writeFileAtomically(acceptancesFile(stateDir), `${JSON.stringify(entries, null, 2)}\n`);
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CacheError, OwmError } from '../errors.js';
 import { lockFile } from './file-lock.js';
+import { writeFileAtomically } from './write-file-atomically.js';
 
 /** The file in owm's state folder that remembers what was pulled. */
 const PULL_RECORDS_FILE = 'pulls.json';
@@ -127,20 +127,10 @@ async function updatePullRecords(
   }
 }
 
-/** Writes a temp file beside the target and renames it over, so readers never see half a file. */
 async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
+    await writeFileAtomically(file, text);
   } catch (error) {
-    await rm(temp, { force: true });
     throw fileError(file, error);
   }
 }

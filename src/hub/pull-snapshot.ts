@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubSettings } from '../config.js';
 import { CacheError } from '../errors.js';
@@ -18,6 +18,7 @@ import { downloadBlob, type BlobOutcome } from './download-blob.js';
 import { fetchRepoRevision } from './fetch-repo-revision.js';
 import { linkSnapshotFile } from './link-snapshot-file.js';
 import { bytesStillNeeded } from './bytes-still-needed.js';
+import { writeFileAtomically } from './write-file-atomically.js';
 import type { RepoFile, Snapshot } from './types.js';
 
 /** Which files of a revision to pull: the caller (registry) knows variants, the hub layer does not. */
@@ -157,9 +158,7 @@ async function runPool<T>(
 async function writeRef(hubCache: string, repo: string, revision: string, commit: string): Promise<void> {
   const file = refPath(hubCache, repo, revision);
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, commit);
-  await rename(temporary, file);
+  await writeFileAtomically(file, commit);
 }
 
 async function ensureWritable(folder: string): Promise<void> {
