@@ -6,7 +6,6 @@ import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measu
 import type { ModelInfo } from '../../runtime/worker-protocol.js';
 import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
-import { SETTING_PARSERS } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
 import { formatTable } from '../ui/format-table.js';
 import { startSpinner } from '../ui/spinner.js';
@@ -78,7 +77,6 @@ export function registerBench(program: Command): void {
 
 /** Loads the model once and measures it at each prompt length. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  SETTING_PARSERS.context(String(Math.max(...options.promptLengths) + options.gen));
   const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
   const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true);
   let model: LocalModel | undefined;
