@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createSession } from '../../src/runtime/create-session.js';
+import { PRESENT_ROWS_PREFIX } from '../../src/runtime/graph-signature.js';
 import { childMain } from './child-main.js';
 import { measurePlan } from './measure-plan.js';
 import type { TimedGeneration } from './peer-protocol.js';
@@ -20,7 +21,10 @@ await childMain('floor', async (request, log) => {
 async function greedy(session: ort.InferenceSession, promptIds: number[], genTokens: number): Promise<TimedGeneration> {
   const started = performance.now();
   let firstAt = 0;
-  const past = emptyPast(session);
+  // owm's fused graphs return only the new KV rows: the cache then lives in buffers sized here.
+  const rowsOnly = session.outputNames.includes(`${PRESENT_ROWS_PREFIX}.0.key`);
+  const capacity = rowsOnly ? promptIds.length + genTokens : 0;
+  const past = emptyPast(session, capacity);
   const tokenIds: number[] = [];
   let fed = promptIds;
   let pastLength = 0;
@@ -34,22 +38,36 @@ async function greedy(session: ort.InferenceSession, promptIds: number[], genTok
     const token = argmaxLastRow(outputs.logits);
     if (tokenIds.length === 0) firstAt = performance.now();
     tokenIds.push(token);
-    for (const name of Object.keys(past)) past[name] = outputs[name.replace('past_key_values.', 'present.')];
+    for (const name of Object.keys(past)) {
+      if (rowsOnly) appendRows(past[name], outputs[name.replace('past_key_values.', `${PRESENT_ROWS_PREFIX}.`)], pastLength);
+      else past[name] = outputs[name.replace('past_key_values.', 'present.')];
+    }
     pastLength = total;
     fed = [token];
   }
   return { ttftMs: firstAt - started, decodeMs: performance.now() - firstAt, generatedTokens: tokenIds.length, tokenIds };
 }
 
-function emptyPast(session: ort.InferenceSession): Record<string, ort.Tensor> {
+function emptyPast(session: ort.InferenceSession, capacity: number): Record<string, ort.Tensor> {
   const past: Record<string, ort.Tensor> = {};
   for (const meta of session.inputMetadata) {
     if (!meta.name.startsWith('past_key_values.') || !meta.isTensor) continue;
     const [, heads, , headDim] = meta.shape as number[];
-    const data = meta.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
-    past[meta.name] = new ort.Tensor(meta.type as 'float32' | 'float16', data, [1, heads, 0, headDim]);
+    const size = heads * capacity * headDim;
+    const data = meta.type === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+    past[meta.name] = new ort.Tensor(meta.type as 'float32' | 'float16', data, [1, heads, capacity, headDim]);
   }
   return past;
+}
+
+/** Copies new rows [1, heads, fed, headDim] into a [1, heads, capacity, headDim] cache after `pastLength` rows. */
+function appendRows(cache: ort.Tensor, rows: ort.Tensor, pastLength: number): void {
+  const [, heads, capacity, headDim] = cache.dims;
+  const block = rows.dims[2] * headDim;
+  const target = cache.data as Float32Array;
+  for (let head = 0; head < heads; head++) {
+    target.set((rows.data as Float32Array).subarray(head * block, (head + 1) * block), (head * capacity + pastLength) * headDim);
+  }
 }
 
 function int64(values: number[], dims: number[]): ort.Tensor {

@@ -5,9 +5,17 @@ import { RuntimeError } from '../errors.js';
 export interface KvLayerNames {
   pastKey: string;
   pastValue: string;
+  /** The cache output: the whole cache (`present.{i}.key`), or only the rows just fed (`present_rows.{i}.key`). */
   presentKey: string;
   presentValue: string;
 }
+
+/**
+ * Outputs holding only the KV rows of the tokens just fed, which owm's fused graphs return instead
+ * of the whole cache: onnxruntime-node copies every output into a new buffer, so returning the whole
+ * cache costs an allocation of its full size per token.
+ */
+export const PRESENT_ROWS_PREFIX = 'present_rows';
 
 /**
  * What a decoder graph expects and returns, read from the session itself so that one loop runs
@@ -24,6 +32,8 @@ export interface GraphSignature {
   hasAttentionMask: boolean;
   /** Cache tensors per layer, in layer order. */
   layers: KvLayerNames[];
+  /** What the cache outputs hold: the whole cache, or only the new rows (see PRESENT_ROWS_PREFIX). */
+  kvOutputs: 'full' | 'new-rows';
   /** Element type of the cache: float32, or float16 for fp16 exports. */
   kvType: 'float32' | 'float16';
   kvHeads: number;
@@ -60,15 +70,18 @@ export function readGraphSignature(session: InferenceSession, modelFile: string)
     });
   }
   const layerCount = session.inputNames.filter((name) => PAST.test(name)).length / 2;
+  const kvOutputs = session.outputNames.includes(`${PRESENT_ROWS_PREFIX}.0.key`) ? 'new-rows' : 'full';
+  const outputPrefix = kvOutputs === 'new-rows' ? PRESENT_ROWS_PREFIX : 'present';
   const layers: KvLayerNames[] = [];
   for (let i = 0; i < layerCount; i++) {
     const names = {
       pastKey: `past_key_values.${i}.key`,
       pastValue: `past_key_values.${i}.value`,
-      presentKey: `present.${i}.key`,
-      presentValue: `present.${i}.value`,
+      presentKey: `${outputPrefix}.${i}.key`,
+      presentValue: `${outputPrefix}.${i}.value`,
     };
-    if (!inputs.has(names.pastKey) || !inputs.has(names.pastValue) || !session.outputNames.includes(names.presentKey)) {
+    const outputs = session.outputNames;
+    if (!inputs.has(names.pastKey) || !inputs.has(names.pastValue) || !outputs.includes(names.presentKey) || !outputs.includes(names.presentValue)) {
       throw new RuntimeError(`${modelFile} has an incomplete KV cache at layer ${i}: the export is broken; pull it again.`, {
         code: 'unsupported-graph',
       });
@@ -92,6 +105,7 @@ export function readGraphSignature(session: InferenceSession, modelFile: string)
     hasUseCacheBranch: inputs.has('use_cache_branch'),
     hasAttentionMask: inputs.has('attention_mask'),
     layers,
+    kvOutputs,
     kvType: past?.type === 'float16' ? 'float16' : 'float32',
     kvHeads,
     headDim,

@@ -6,10 +6,14 @@ import type { GraphSignature } from './graph-signature.js';
  * How the KV cache lives between steps:
  * - `grow`: each step's `present` outputs become the next step's `past` inputs (any graph);
  * - `shared`: one buffer per layer, sized for the whole sequence, passed as both the `past` input
- *   and the `present` output, so nothing is re-allocated or copied per step. Only graphs built on
- *   GroupQueryAttention support it (onnxruntime-genai exports, owm's fused graphs).
+ *   and the `present` output, so ONNX Runtime appends in place. Only graphs built on
+ *   GroupQueryAttention support it (onnxruntime-genai exports). onnxruntime-node still copies the
+ *   fetched buffer into a new one after each run;
+ * - `append`: the same buffers as `past` inputs, but the graph returns only the new rows
+ *   (`present_rows.*`, owm's fused graphs), which are copied into place here: nothing of the
+ *   cache's size is allocated per step.
  */
-export type KvStrategy = 'grow' | 'shared';
+export type KvStrategy = 'grow' | 'shared' | 'append';
 
 /**
  * Runs a decoder graph step by step while keeping its KV cache: `forward` feeds new tokens (the
@@ -21,15 +25,28 @@ export class KvDecoder {
   private capacity = 0;
   private readonly fetchNames: string[];
 
+  readonly strategy: KvStrategy;
+
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly signature: GraphSignature,
-    readonly strategy: KvStrategy = 'grow',
+    /** @default `append` for graphs that return new rows (the only strategy they allow), else `grow` */
+    strategy?: KvStrategy,
     /** The first position id: 0, but 1 for Gemma 3, whose exports were traced that way. */
     private readonly firstPosition = 0,
   ) {
+    const rowsOnly = signature.kvOutputs === 'new-rows';
+    this.strategy = strategy ?? (rowsOnly ? 'append' : 'grow');
+    if (rowsOnly !== (this.strategy === 'append')) {
+      throw new Error(`KvDecoder: the ${this.strategy} strategy needs a graph with ${rowsOnly ? 'whole-cache' : 'new-row'} KV outputs`);
+    }
     this.fetchNames = ['logits', ...signature.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
     this.reset(0);
+  }
+
+  /** True when the cache lives in buffers of a fixed capacity (shared and append strategies). */
+  private get preallocated(): boolean {
+    return this.strategy !== 'grow';
   }
 
   /** Tokens in the cache. */
@@ -39,12 +56,12 @@ export class KvDecoder {
 
   /**
    * Empties the cache for a new sequence. `capacity` (prompt and reply tokens), when known, lets
-   * the shared strategy allocate its buffers once; otherwise they grow as needed.
+   * the shared and append strategies allocate their buffers once; otherwise they grow as needed.
    */
   reset(capacity = 0): void {
     this.pastLength = 0;
-    if (this.strategy === 'shared') {
-      if (capacity > this.capacity) this.allocateShared(capacity);
+    if (this.preallocated) {
+      if (capacity > this.capacity) this.allocateBuffers(capacity);
       return;
     }
     const { kvType, kvHeads, headDim, layers } = this.signature;
@@ -52,8 +69,8 @@ export class KvDecoder {
     this.past = new Map(layers.flatMap((layer) => [[layer.pastKey, empty], [layer.pastValue, empty]]));
   }
 
-  /** (Re)allocates the shared buffers for `capacity` tokens, keeping the rows already cached. */
-  private allocateShared(capacity: number): void {
+  /** (Re)allocates the fixed-capacity buffers for `capacity` tokens, keeping the rows already cached. */
+  private allocateBuffers(capacity: number): void {
     const { kvType, kvHeads, headDim } = this.signature;
     const size = kvHeads * capacity * headDim;
     const rowBlock = this.pastLength * headDim;
@@ -79,7 +96,7 @@ export class KvDecoder {
     const { signature } = this;
     const count = ids.length;
     const total = this.pastLength + count;
-    if (this.strategy === 'shared' && total > this.capacity) this.allocateShared(Math.max(total, 2 * this.capacity, 256));
+    if (this.preallocated && total > this.capacity) this.allocateBuffers(Math.max(total, 2 * this.capacity, 256));
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, count]),
     };
@@ -104,12 +121,31 @@ export class KvDecoder {
       return lastRow(outputs.logits);
     }
     const outputs = await this.session.run(feeds, this.fetchNames);
+    if (this.strategy === 'append') {
+      for (const layer of signature.layers) {
+        this.appendRows(layer.pastKey, outputs[layer.presentKey], count);
+        this.appendRows(layer.pastValue, outputs[layer.presentValue], count);
+      }
+      this.pastLength = total;
+      return lastRow(outputs.logits);
+    }
     for (const layer of signature.layers) {
       this.past.set(layer.pastKey, outputs[layer.presentKey]);
       this.past.set(layer.pastValue, outputs[layer.presentValue]);
     }
     this.pastLength = total;
     return lastRow(outputs.logits);
+  }
+
+  /** Copies `count` new rows ([1, heads, count, headDim]) after the cached ones in the buffer of `pastName`. */
+  private appendRows(pastName: string, rows: ort.Tensor, count: number): void {
+    const { kvHeads, headDim } = this.signature;
+    const target = (this.past.get(pastName) as ort.Tensor).data as Float32Array | Uint16Array;
+    const source = rows.data as Float32Array | Uint16Array;
+    const block = count * headDim;
+    for (let head = 0; head < kvHeads; head++) {
+      target.set(source.subarray(head * block, (head + 1) * block), (head * this.capacity + this.pastLength) * headDim);
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { RuntimeError } from '../errors.js';
 import { createSession, expectedDevice, type CreatedSession, type SessionSettings } from './create-session.js';
 import { optimizeModel, type OptimizeResult } from './optimize/index.js';
 import { readGraphSignature, type GraphSignature } from './graph-signature.js';
-import { KvDecoder } from './kv-decoder.js';
+import { KvDecoder, type KvStrategy } from './kv-decoder.js';
 import { loadChatTemplate } from './load-chat-template.js';
 import { loadGenerationConfig, type GenerationDefaults } from './load-generation-config.js';
 import { loadTokenizer, type ModelTokenizer } from './load-tokenizer.js';
@@ -67,12 +67,7 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
     location,
     session,
     signature,
-    decoder: new KvDecoder(
-      session.session,
-      signature,
-      fused || (await sharesKvBuffer(location.dir, signature)) ? 'shared' : 'grow',
-      firstPositionId(config?.model_type),
-    ),
+    decoder: new KvDecoder(session.session, signature, await kvStrategy(location.dir, signature), firstPositionId(config?.model_type)),
     tokenizer,
     chatTemplate,
     defaults,
@@ -81,14 +76,17 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
 }
 
 /**
- * Whether the graph takes one buffer as both past and present KV: onnxruntime-genai says so in
- * genai_config.json (`search.past_present_share_buffer`), for its GroupQueryAttention graphs.
+ * Graphs that return only the new KV rows (owm's fused graphs) append them to buffers of their
+ * own. Graphs that take one buffer as both past and present KV share it: onnxruntime-genai says
+ * so in genai_config.json (`search.past_present_share_buffer`), for its GroupQueryAttention graphs.
  */
-async function sharesKvBuffer(dir: string, signature: GraphSignature): Promise<boolean> {
-  if (signature.hasPositionIds) return false;
+async function kvStrategy(dir: string, signature: GraphSignature): Promise<KvStrategy> {
+  if (signature.kvOutputs === 'new-rows') return 'append';
+  if (signature.hasPositionIds) return 'grow';
   const genai = await readJsonObject(path.join(dir, 'genai_config.json'));
   const search = genai?.search;
-  return typeof search === 'object' && search !== null && (search as Record<string, unknown>).past_present_share_buffer === true;
+  const shares = typeof search === 'object' && search !== null && (search as Record<string, unknown>).past_present_share_buffer === true;
+  return shares ? 'shared' : 'grow';
 }
 
 /** Model types whose position ids start at 1, as transformers.js feeds them. */

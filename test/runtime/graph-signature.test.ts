@@ -21,6 +21,7 @@ test('reads both export styles: position_ids, cache names and dtypes, shapes', a
   const fp16 = readGraphSignature(await session(path.join(optimum.dir, optimum.modelFile)), optimum.modelFile);
   assert.equal(fp16.hasPositionIds, true);
   assert.equal(fp16.kvType, 'float16');
+  assert.equal(fp16.kvOutputs, 'full');
   assert.equal(fp16.layers.length, TINY.layers);
   assert.equal(fp16.kvHeads, TINY.kvHeads);
   assert.equal(fp16.headDim, TINY.hidden / TINY.heads);

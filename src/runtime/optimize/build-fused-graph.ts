@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
 import { attribute, GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { rotaryCaches } from './rotary-caches.js';
@@ -25,7 +26,9 @@ export interface FusedGraph {
  * `SimplifiedLayerNormalization` then `SkipSimplifiedLayerNormalization` (the residual adds fused
  * into the norms), SwiGLU, and `lm_head` on the last position only. Projections, embedding and
  * `lm_head` are the original nodes and weights; unless `exact`, `MatMulNBits` gets
- * `accuracy_level=4`. The inputs and outputs keep their names, types and KV layout (float32).
+ * `accuracy_level=4`. The inputs keep their names, types and KV layout (float32); instead of the
+ * whole cache, the graph returns the rows of the tokens just fed (`present_rows.{i}.key|value`):
+ * callers keep the cache in buffers of their own, passed as `past_key_values.*` at full capacity.
  */
 export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, options: { exact: boolean }): FusedGraph {
   const defaultOpset = parts.opsets.find((opset) => !opset.domain || opset.domain === 'ai.onnx');
@@ -67,7 +70,16 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   const lengths = w.op('ReduceSum', ['attention_mask', w.int64('axis_1', [1n])], { keepdims: 0 }, maskScope);
   const seqlensK = w.op('Cast', [w.op('Sub', [lengths, one], {}, maskScope)], { to: INT32 }, maskScope);
   const shape = w.op('Shape', ['attention_mask'], {}, maskScope);
-  const totalLength = w.op('Cast', [w.op('Gather', [shape, one], { axis: 0 }, maskScope)], { to: INT32 }, maskScope);
+  const totalLength64 = w.op('Gather', [shape, one], { axis: 0 }, maskScope);
+  const totalLength = w.op('Cast', [totalLength64], { to: INT32 }, maskScope);
+  // The new rows of a present cache: positions [total - fed, total) on its sequence axis.
+  const rowsScope = '/present_rows';
+  const rowsEnd = w.op('Unsqueeze', [totalLength64, w.int64('axis_0', [0n])], {}, rowsScope);
+  const fed = w.op('Gather', [w.op('Shape', ['input_ids'], {}, rowsScope), w.int64('index_1', [1n])], { axis: 0 }, rowsScope);
+  const rowsStart = w.op('Sub', [rowsEnd, fed], {}, rowsScope);
+  const newRows = (present: string, name: string): void => {
+    w.node('Slice', [present, rowsStart, rowsEnd, w.int64('axis_2', [2n])], { outputs: [name], scope: rowsScope });
+  };
   const caches = rotaryCaches(config);
   const cosCache = w.float('cos_cache', [caches.rows, config.headDim / 2], caches.cos);
   const sinCache = w.float('sin_cache', [caches.rows, config.headDim / 2], caches.sin);
@@ -109,7 +121,7 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
       ],
       {
         domain: 'com.microsoft',
-        outputs: [`/owm${scope}/attn/context`, `present.${i}.key`, `present.${i}.value`],
+        outputs: [`/owm${scope}/attn/context`, `/owm${scope}/attn/present_key`, `/owm${scope}/attn/present_value`],
         attributes: {
           num_heads: config.heads,
           kv_num_heads: config.kvHeads,
@@ -121,6 +133,8 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
         scope: `${scope}/attn`,
       },
     );
+    newRows(`/owm${scope}/attn/present_key`, `${PRESENT_ROWS_PREFIX}.${i}.key`);
+    newRows(`/owm${scope}/attn/present_value`, `${PRESENT_ROWS_PREFIX}.${i}.value`);
     pending = copy(layer.o, context);
 
     const normed2 = normalize(`${scope}/post_attention_layernorm`, layer.postAttentionNorm);
@@ -140,6 +154,7 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
     `attention of ${parts.layers.length} layers → GroupQueryAttention with rotary inside (rope_theta ${config.ropeTheta}, ${caches.rows} positions); position_ids dropped`,
     `RMSNorm → SimplifiedLayerNormalization, residual adds fused into ${2 * parts.layers.length} SkipSimplifiedLayerNormalization`,
     'lm_head on the last position only',
+    'KV outputs hold only the new rows (no whole-cache copy per token)',
   ];
   if (raisedAccuracy > 0) changes.push(`MatMulNBits accuracy_level → ${FAST_ACCURACY_LEVEL} on ${raisedAccuracy} of ${projections} projections`);
   const opsets = parts.opsets.filter((opset) => opset.domain !== 'com.microsoft');
@@ -153,12 +168,23 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
         node: w.nodes,
         initializer: [...w.initializers.values()],
         input: [info(parts.inputs, 'input_ids'), info(parts.inputs, 'attention_mask'), ...layerNames.map((n) => info(parts.inputs, `past_key_values.${n}`))],
-        output: [lastPositionLogits(info(parts.outputs, 'logits')), ...layerNames.map((n) => info(parts.outputs, `present.${n}`))],
+        output: [
+          lastPositionLogits(info(parts.outputs, 'logits')),
+          ...layerNames.map((n) => presentRows(info(parts.outputs, `present.${n}`), `${PRESENT_ROWS_PREFIX}.${n}`)),
+        ],
       },
     },
     changes,
     raisedAccuracy,
   };
+}
+
+/** The declaration of a layer's new-rows output: the `present` one's type, renamed, its sequence axis symbolic. */
+function presentRows(present: Onnx.IValueInfoProto, name: string): Onnx.IValueInfoProto {
+  const tensorType = present.type?.tensorType;
+  const dims = tensorType?.shape?.dim ?? [];
+  if (!tensorType || dims.length !== 4) return { name };
+  return { name, type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], dims[1], { dimParam: 'fed_length' }, dims[3]] } } } };
 }
 
 /** The `logits` declaration with its sequence axis fixed to 1. */

@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { readGraphSignature } from '../../../src/runtime/graph-signature.js';
-import { KvDecoder, type KvStrategy } from '../../../src/runtime/kv-decoder.js';
+import { KvDecoder } from '../../../src/runtime/kv-decoder.js';
 import { optimizeModel, type OptimizeResult } from '../../../src/runtime/optimize/index.js';
 import { readOnnxModel } from '../../../src/runtime/optimize/read-onnx-model.js';
 import { writeFusedModel } from '../../../src/runtime/optimize/write-fused-model.js';
@@ -56,12 +56,15 @@ function argmax(values: Float32Array): number {
   return best;
 }
 
-/** Greedy decoding through owm's KvDecoder: the tokens and each step's last-position logits. */
-async function greedy(file: string, steps: number, strategy: KvStrategy = 'grow'): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+/**
+ * Greedy decoding through owm's KvDecoder (with the strategy the graph calls for): the tokens and
+ * each step's last-position logits. `capacity` sizes the cache buffers up front.
+ */
+async function greedy(file: string, steps: number, capacity = PROMPT.length + steps): Promise<{ tokens: number[]; logits: Float32Array[] }> {
   const session = await ort.InferenceSession.create(file);
   try {
-    const decoder = new KvDecoder(session, readGraphSignature(session, file), strategy);
-    decoder.reset(PROMPT.length + steps);
+    const decoder = new KvDecoder(session, readGraphSignature(session, file));
+    decoder.reset(capacity);
     const logits = [Float32Array.from(await decoder.forward(PROMPT))];
     const tokens = [argmax(logits[0])];
     while (tokens.length < steps) {
@@ -113,8 +116,15 @@ describe('optimizeModel rewrites optimum exports into the fused form', () => {
         const fused = await greedy(exact.modelPath, 16);
         assert.deepEqual(fused.tokens, original.tokens);
         assert.ok(maxRelativeDiff(original.logits, fused.logits) < 1e-4);
-        const shared = await greedy(exact.modelPath, 16, 'shared');
-        assert.deepEqual(shared.tokens, original.tokens);
+        // The fused graph returns only the new KV rows; the decoder appends them to its own buffers, also when they must grow.
+        const outputs = graph.output?.map((output) => output.name) ?? [];
+        assert.ok(outputs.includes('present_rows.0.key') && !outputs.some((name) => name?.startsWith('present.')), outputs.join());
+        const session = await ort.InferenceSession.create(exact.modelPath);
+        assert.equal(readGraphSignature(session, exact.modelPath).kvOutputs, 'new-rows');
+        await session.release();
+        const grown = await greedy(exact.modelPath, 16, PROMPT.length);
+        assert.deepEqual(grown.tokens, original.tokens);
+        assert.ok(maxRelativeDiff(original.logits, grown.logits) < 1e-4);
 
         const started = performance.now();
         const again = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: true }));
