@@ -3,7 +3,7 @@ import { OwmError } from '../errors.js';
 import { findCachedSnapshot } from '../hub/find-cached-snapshot.js';
 import { touchLastUsed } from '../hub/pull-records.js';
 import type { Device } from '../registry/model-entry-schema.js';
-import type { ModelLocation } from '../runtime/load-model-files.js';
+import type { ModelLocation } from '../runtime/load-decoder.js';
 import { hubSettingsFrom, type HubFlags } from './hub-flags.js';
 import { locateModel, looksLikePath } from './locate-model.js';
 import { variantSelector } from './pull-model.js';

@@ -5,7 +5,7 @@ import { OwmError } from '../errors.js';
 import { listSnapshotFiles } from '../hub/find-cached-snapshot.js';
 import { detectVariants, selectVariant } from '../registry/detect-variants.js';
 import type { Device, ModelEntry } from '../registry/model-entry-schema.js';
-import type { ModelLocation } from '../runtime/load-model-files.js';
+import type { ModelLocation } from '../runtime/load-decoder.js';
 
 /**
  * True when the user's model argument names a folder on disk rather than a model name: it starts

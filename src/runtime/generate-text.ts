@@ -1,6 +1,7 @@
 import { RuntimeError } from '../errors.js';
-import { createSampler, type SamplingOptions } from './create-sampler.js';
-import type { LoadedModel } from './load-model-files.js';
+import type { SamplingOptions } from './create-sampler.js';
+import type { TokenSource } from './generate-tokens.js';
+import type { TextModel } from './load-text-model.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
 import { StopSequenceMatcher } from './stop-sequence-matcher.js';
 import { TextStreamer } from './text-streamer.js';
@@ -51,13 +52,13 @@ export interface GenerationStats {
 export const FALLBACK_SAMPLING: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0 };
 
 /** The model's context window, capped by `--context` and the default. */
-export function contextLimit(model: LoadedModel, requested?: number): number {
+export function contextLimit(model: TextModel, requested?: number): number {
   const modelContext = model.defaults.contextLength ?? DEFAULT_CONTEXT;
   return requested ?? Math.min(modelContext, DEFAULT_CONTEXT);
 }
 
 /** Encodes the request's prompt: the chat template for messages, as-is for `--raw`. */
-export function encodePrompt(model: LoadedModel, request: GenerationRequest): { ids: number[]; startsInsideThink: boolean } {
+export function encodePrompt(model: TextModel, request: GenerationRequest): { ids: number[]; startsInsideThink: boolean } {
   if (request.promptIds !== undefined) return { ids: request.promptIds, startsInsideThink: false };
   if (request.rawPrompt !== undefined) {
     return { ids: model.tokenizer.encode(request.rawPrompt, { addSpecialTokens: true }), startsInsideThink: false };
@@ -74,14 +75,14 @@ export function encodePrompt(model: LoadedModel, request: GenerationRequest): { 
 }
 
 /**
- * Generates a reply: prefill the prompt in one run, then one token per run, sampling each, until
- * an EOS id, a stop string, the token budget, the context limit, or `shouldStop()`. Yields text
- * pieces as they complete (never a broken UTF-8 character); `onDone` receives the statistics.
+ * Generates a reply: encodes the prompt, runs the token loop from `tokens`, and turns its ids into
+ * text pieces as they complete (never a broken UTF-8 character), ending early at a stop string.
+ * `onDone` receives the statistics.
  */
 export async function* generateText(
-  model: LoadedModel,
+  model: TextModel,
   request: GenerationRequest,
-  shouldStop: () => boolean,
+  tokens: TokenSource,
   onDone: (stats: GenerationStats) => void,
 ): AsyncGenerator<string> {
   const limit = contextLimit(model, request.context);
@@ -93,68 +94,51 @@ export async function* generateText(
       { code: 'context-overflow' },
     );
   }
-  const budget = Math.min(request.maxTokens ?? model.defaults.maxNewTokens ?? Number.POSITIVE_INFINITY, limit - promptIds.length);
-  const eos = new Set(request.ignoreEos ? [] : model.defaults.eosTokenIds);
-  const sampler = createSampler(request.sampling);
+  const room = limit - promptIds.length;
+  const budget = Math.min(request.maxTokens ?? model.defaults.maxNewTokens ?? Number.POSITIVE_INFINITY, room);
   const streamer = new TextStreamer(model.tokenizer);
   const stops = new StopSequenceMatcher(request.stop);
   const think = request.think === 'hide' ? new ThinkFilter({ startsInside: startsInsideThink }) : undefined;
-  const history = [...promptIds];
-  const generated: number[] = [];
-
-  const started = performance.now();
-  let firstTokenAt = 0;
-  let stopReason: StopReason = 'max-tokens';
-  // Room for a typical reply up front; the shared KV buffers double if the reply runs longer.
-  model.decoder.reset(promptIds.length + Math.min(budget, 256));
-  let logits = await model.decoder.forward(promptIds);
-  const prefillMs = performance.now() - started;
-
   const emit = (text: string): string => (think ? think.push(text) : text);
-  while (generated.length < budget) {
-    if (shouldStop()) {
-      stopReason = 'interrupted';
-      break;
-    }
-    const id = sampler.sample(logits, history);
-    if (generated.length === 0) firstTokenAt = performance.now();
-    if (eos.has(id)) {
-      stopReason = 'eos';
-      break;
-    }
+  const generated: number[] = [];
+  let stoppedByString = false;
+
+  const stream = tokens({
+    promptIds,
+    sampling: request.sampling,
+    budget,
+    eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
+  });
+  for await (const id of stream) {
     generated.push(id);
-    history.push(id);
     const match = stops.push(streamer.push(id));
     const piece = emit(match.emit);
     if (piece) yield piece;
     if (match.stopped) {
-      stopReason = 'stop-string';
+      stoppedByString = true;
+      stream.stop();
       break;
     }
-    if (generated.length >= budget) {
-      stopReason = budget === limit - promptIds.length ? 'context' : 'max-tokens';
-      break;
-    }
-    logits = await model.decoder.forward([id]);
   }
-  if (stopReason !== 'stop-string') {
+  if (!stoppedByString) {
     const tail = emit(stops.push(streamer.flush()).emit + stops.flush());
     if (tail) yield tail;
   }
   const rest = think?.flush();
   if (rest) yield rest;
 
-  const ended = performance.now();
-  const decodeMs = firstTokenAt > 0 ? ended - firstTokenAt : 0;
-  const decodeSteps = Math.max(0, generated.length - 1);
+  const run = await stream.stats;
+  let stopReason: StopReason = run.stopReason;
+  if (stoppedByString) stopReason = 'stop-string';
+  else if (stopReason === 'max-tokens' && budget === room) stopReason = 'context';
   onDone({
     promptTokens: promptIds.length,
     generatedTokens: generated.length,
-    timeToFirstTokenMs: (firstTokenAt || ended) - started,
-    prefillMs,
-    prefillTokensPerSecond: prefillMs > 0 ? (promptIds.length / prefillMs) * 1000 : 0,
-    decodeMs,
-    decodeTokensPerSecond: decodeMs > 0 && decodeSteps > 0 ? (decodeSteps / decodeMs) * 1000 : 0,
+    timeToFirstTokenMs: run.timeToFirstTokenMs,
+    prefillMs: run.prefillMs,
+    prefillTokensPerSecond: run.prefillMs > 0 ? (promptIds.length / run.prefillMs) * 1000 : 0,
+    decodeMs: run.decodeMs,
+    decodeTokensPerSecond: run.decodeMs > 0 && run.decodeSteps > 0 ? (run.decodeSteps / run.decodeMs) * 1000 : 0,
     stopReason,
     tokenIds: generated,
   });

@@ -1,16 +1,29 @@
 import { Worker } from 'node:worker_threads';
 import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
-import type { GenerationRequest, GenerationStats } from './generate-text.js';
-import type { ModelLocation } from './load-model-files.js';
-import type { ModelInfo, SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { generateText, type GenerationRequest, type GenerationStats } from './generate-text.js';
+import type { TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
+import type { ModelLocation } from './load-decoder.js';
+import type { GenerationDefaults } from './load-generation-config.js';
+import { loadTextModel, type TextModel } from './load-text-model.js';
+import type { DecoderInfo, SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /** A running generation: its text pieces as they come, and its statistics at the end. */
 export interface Generation extends AsyncIterable<string> {
   /** Asks the model to stop after the current step; the text so far stays valid. */
   stop(): void;
-  /** Resolves once generation ended, with its statistics. */
+  /** Resolves once the pieces have been read to the end, with the statistics. */
   readonly stats: Promise<GenerationStats>;
+}
+
+/** Facts about a loaded model. */
+export interface ModelInfo extends DecoderInfo {
+  contextLength?: number;
+  chatTemplate: boolean;
+  eosTokenIds: number[];
+  /** Sampling settings from the model's generation_config.json. */
+  sampling: GenerationDefaults['sampling'];
+  maxNewTokens?: number;
 }
 
 function deserialize(error: SerializedError): Error {
@@ -21,24 +34,27 @@ function deserialize(error: SerializedError): Error {
 }
 
 /**
- * A model loaded in a worker thread. Generation happens there; this side receives text pieces
- * and can stop a generation at any time without waiting for the current step.
+ * A model loaded in two halves: the ONNX session in a worker thread, which runs the token loop,
+ * and the tokenizer and chat template here, which turn messages into ids and ids into text. The
+ * halves load at the same time, and this thread can stop a generation without waiting for a step.
  */
 export class LocalModel {
   private busy = false;
 
   private constructor(
     private readonly worker: Worker,
+    private readonly text: TextModel,
     readonly info: ModelInfo,
     /** Shared with the worker, which checks it between steps. */
     private readonly stopFlag: Int32Array,
   ) {}
 
-  /** Starts a worker and loads the model into it. */
+  /** Starts a worker that creates the session while this thread loads the tokenizer. */
   static async load(location: ModelLocation, settings: SessionSettings): Promise<LocalModel> {
+    const started = performance.now();
     const worker = new Worker(new URL('./model-worker.js', import.meta.url));
     const stopFlag = new SharedArrayBuffer(4);
-    const info = await new Promise<ModelInfo>((resolve, reject) => {
+    const decoderLoaded = new Promise<DecoderInfo>((resolve, reject) => {
       const onMessage = (reply: WorkerReply): void => {
         if (reply.type === 'loaded') resolve(reply.info);
         else if (reply.type === 'error') reject(deserialize(reply.error));
@@ -46,28 +62,62 @@ export class LocalModel {
       worker.on('message', onMessage);
       worker.once('error', reject);
       worker.postMessage({ type: 'load', location, settings, stopFlag } satisfies WorkerRequest);
-    }).catch(async (error: unknown) => {
+    });
+    const [decoder, text] = await Promise.all([decoderLoaded, loadTextModel(location.dir)]).catch(async (error: unknown) => {
       await worker.terminate();
       throw error;
     });
     worker.removeAllListeners('message');
     worker.removeAllListeners('error');
-    return new LocalModel(worker, info, new Int32Array(stopFlag));
+    const { defaults } = text;
+    const info: ModelInfo = {
+      ...decoder,
+      loadMs: performance.now() - started,
+      contextLength: defaults.contextLength,
+      chatTemplate: text.chatTemplate !== null,
+      eosTokenIds: defaults.eosTokenIds,
+      sampling: defaults.sampling,
+      maxNewTokens: defaults.maxNewTokens,
+    };
+    return new LocalModel(worker, text, info, new Int32Array(stopFlag));
   }
 
   /** Generates a reply; one generation at a time. */
   generate(request: GenerationRequest): Generation {
     if (this.busy) throw new Error('LocalModel.generate called while a generation is running');
+    Atomics.store(this.stopFlag, 0, 0);
+    let resolveStats!: (stats: GenerationStats) => void;
+    let rejectStats!: (error: unknown) => void;
+    const stats = new Promise<GenerationStats>((resolve, reject) => {
+      resolveStats = resolve;
+      rejectStats = reject;
+    });
+    stats.catch(() => {});
+    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan), resolveStats);
+    return {
+      stats,
+      stop: () => Atomics.store(this.stopFlag, 0, 1),
+      async *[Symbol.asyncIterator]() {
+        try {
+          yield* pieces;
+        } catch (error) {
+          rejectStats(error);
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** Runs the token loop of `plan` in the worker; ids arrive as the worker samples them. */
+  private runTokens(plan: TokenPlan): TokenStream {
     this.busy = true;
-    const flag = this.stopFlag;
-    Atomics.store(flag, 0, 0);
-    const queue: string[] = [];
+    const queue: number[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: Error | undefined;
-    let resolveStats!: (stats: GenerationStats) => void;
+    let resolveStats!: (stats: TokenRunStats) => void;
     let rejectStats!: (error: Error) => void;
-    const stats = new Promise<GenerationStats>((resolve, reject) => {
+    const stats = new Promise<TokenRunStats>((resolve, reject) => {
       resolveStats = resolve;
       rejectStats = reject;
     });
@@ -78,10 +128,9 @@ export class LocalModel {
       this.busy = false;
       this.worker.off('message', onMessage);
       this.worker.off('error', onError);
-      wake?.();
     };
     const onMessage = (reply: WorkerReply): void => {
-      if (reply.type === 'text') queue.push(reply.text);
+      if (reply.type === 'token') queue.push(reply.id);
       else if (reply.type === 'done') {
         resolveStats(reply.stats);
         finish();
@@ -96,18 +145,19 @@ export class LocalModel {
       failure = error;
       rejectStats(error);
       finish();
+      wake?.();
     };
     this.worker.on('message', onMessage);
     this.worker.on('error', onError);
-    this.worker.postMessage({ type: 'generate', request } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'generate', plan } satisfies WorkerRequest);
 
     return {
       stats,
-      stop: () => Atomics.store(flag, 0, 1),
+      stop: () => Atomics.store(this.stopFlag, 0, 1),
       async *[Symbol.asyncIterator]() {
         for (;;) {
           if (queue.length > 0) {
-            yield queue.shift() as string;
+            yield queue.shift() as number;
             continue;
           }
           if (failure) throw failure;

@@ -1,15 +1,17 @@
 import { parentPort } from 'node:worker_threads';
 import { OwmError } from '../errors.js';
-import { generateText } from './generate-text.js';
-import { loadModelFiles, type LoadedModel } from './load-model-files.js';
+import { generateTokens } from './generate-tokens.js';
+import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 // The worker owns the ONNX session: session.run blocks its thread for a whole step, which keeps
-// the main thread free to print tokens and to react to Ctrl-C at once.
+// the main thread free to print tokens and to react to Ctrl-C at once. It works in token ids
+// only: the tokenizer stays on the main thread, which keeps this isolate's heap small (each
+// step's outputs are fresh buffers, and garbage collection costs grow with the heap).
 const port = parentPort;
 if (!port) throw new Error('model-worker must run in a worker thread');
 
-let model: LoadedModel | undefined;
+let loaded: LoadedDecoder | undefined;
 let stopFlag: Int32Array | undefined;
 
 const send = (reply: WorkerReply): void => port.postMessage(reply);
@@ -27,28 +29,30 @@ port.on('message', (message: WorkerRequest) => {
 async function handle(message: WorkerRequest): Promise<void> {
   if (message.type === 'load') {
     stopFlag = new Int32Array(message.stopFlag);
-    model = await loadModelFiles(message.location, message.settings);
+    loaded = await loadDecoder(message.location, message.settings);
     send({
       type: 'loaded',
       info: {
-        device: model.session.device,
-        threads: model.session.threads,
-        fallbackReason: model.session.fallbackReason,
-        loadMs: model.loadMs,
-        contextLength: model.defaults.contextLength,
-        chatTemplate: model.chatTemplate !== null,
-        eosTokenIds: model.defaults.eosTokenIds,
-        sampling: model.defaults.sampling,
-        maxNewTokens: model.defaults.maxNewTokens,
-        vocabSize: model.vocabSize,
-        modelPath: model.modelPath,
-        optimization: model.optimization,
+        device: loaded.session.device,
+        threads: loaded.session.threads,
+        fallbackReason: loaded.session.fallbackReason,
+        loadMs: loaded.loadMs,
+        vocabSize: loaded.vocabSize,
+        modelPath: loaded.modelPath,
+        optimization: loaded.optimization,
       },
     });
     return;
   }
-  if (!model || !stopFlag) throw new Error('generate before load');
+  if (!loaded || !stopFlag) throw new Error('generate before load');
   const flag = stopFlag;
-  const pieces = generateText(model, message.request, () => Atomics.load(flag, 0) !== 0, (stats) => send({ type: 'done', stats }));
-  for await (const text of pieces) send({ type: 'text', text });
+  const ids = generateTokens(loaded.decoder, message.plan, () => Atomics.load(flag, 0) !== 0);
+  for (;;) {
+    const next = await ids.next();
+    if (next.done) {
+      send({ type: 'done', stats: next.value });
+      return;
+    }
+    send({ type: 'token', id: next.value });
+  }
 }

@@ -1,24 +1,18 @@
 import type { SessionSettings } from './create-session.js';
-import type { GenerationRequest, GenerationStats } from './generate-text.js';
-import type { ModelLocation } from './load-model-files.js';
+import type { TokenPlan, TokenRunStats } from './generate-tokens.js';
+import type { ModelLocation } from './load-decoder.js';
 
 /** What the main thread asks the model worker to do. */
 export type WorkerRequest =
   | { type: 'load'; location: ModelLocation; settings: SessionSettings; stopFlag: SharedArrayBuffer }
-  | { type: 'generate'; request: GenerationRequest };
+  | { type: 'generate'; plan: TokenPlan };
 
-/** Facts about a loaded model, sent once after loading. */
-export interface ModelInfo {
+/** Facts about the decoder the worker loaded, sent once after loading. */
+export interface DecoderInfo {
   device: 'cpu' | 'cuda';
   threads: number;
   fallbackReason?: string;
   loadMs: number;
-  contextLength?: number;
-  chatTemplate: boolean;
-  eosTokenIds: number[];
-  /** Sampling settings from the model's generation_config.json. */
-  sampling: GenerationRequest['sampling'] extends infer S ? Partial<S> : never;
-  maxNewTokens?: number;
   /** Token ids the model can be fed: [0, vocabSize). */
   vocabSize: number;
   /** The graph that was loaded (after optimization, when one applied). */
@@ -38,7 +32,7 @@ export interface SerializedError {
 
 /** What the worker reports back. */
 export type WorkerReply =
-  | { type: 'loaded'; info: ModelInfo }
-  | { type: 'text'; text: string }
-  | { type: 'done'; stats: GenerationStats }
+  | { type: 'loaded'; info: DecoderInfo }
+  | { type: 'token'; id: number }
+  | { type: 'done'; stats: TokenRunStats }
   | { type: 'error'; error: SerializedError };

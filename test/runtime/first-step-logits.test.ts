@@ -101,7 +101,7 @@ describe('KvDecoder against a plain TypeScript forward pass', () => {
   const models = new Map<string, SyntheticModel>();
   const sessions = new Map<string, ort.InferenceSession>();
 
-  /** A fresh decoder over the variant's graph, built as loadModelFiles builds it. */
+  /** A fresh decoder over the variant's graph, built as loadDecoder builds it. */
   const openDecoder = (variant: Variant): KvDecoder => {
     const session = sessions.get(graphKey(variant))!;
     return new KvDecoder(session, readGraphSignature(session, models.get(graphKey(variant))!.modelFile), variant.strategy);

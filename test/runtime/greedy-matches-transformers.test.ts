@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor as HfTensor } from '@huggingface/transformers';
 import { encodePrompt, generateText, type GenerationRequest, type GenerationStats, type StopReason } from '../../src/runtime/generate-text.js';
-import { loadModelFiles, type LoadedModel } from '../../src/runtime/load-model-files.js';
+import { loadDecoder, type LoadedDecoder } from '../../src/runtime/load-decoder.js';
+import { loadTextModel, type TextModel } from '../../src/runtime/load-text-model.js';
+import { inProcessTokens } from '../support/in-process-tokens.js';
 import {
   TINY,
   writeSyntheticModel,
@@ -43,13 +45,23 @@ interface OwmRun {
 }
 
 /** Runs owm's generation loop to the end; returns the generated ids and why it stopped. */
+/** A model loaded in this thread: owm's two halves, which LocalModel keeps in two threads. */
+interface LoadedModel extends TextModel {
+  loaded: LoadedDecoder;
+}
+
+async function loadModel(dir: string, modelFile: string): Promise<LoadedModel> {
+  const [text, loaded] = await Promise.all([loadTextModel(dir), loadDecoder({ dir, modelFile }, { device: 'cpu', threads: 1 })]);
+  return { ...text, loaded };
+}
+
 async function owmGreedy(model: LoadedModel): Promise<OwmRun> {
   let run: OwmRun | undefined;
   let text = '';
   const onDone = (stats: GenerationStats): void => {
     run = { ids: stats.tokenIds, stopReason: stats.stopReason };
   };
-  for await (const piece of generateText(model, REQUEST, () => false, onDone)) text += piece;
+  for await (const piece of generateText(model, REQUEST, inProcessTokens(model.loaded.decoder), onDone)) text += piece;
   assert.ok(run, 'generateText reported no statistics');
   // The streamed pieces add up to the reply, special tokens left out, whatever bytes the ids decode to.
   assert.equal(text, model.tokenizer.decode(run.ids, { skipSpecialTokens: true }));
@@ -94,16 +106,16 @@ describe('owm greedy generation against transformers.js', () => {
           seed: SEED,
           tieEmbeddings: arch === 'qwen2',
         });
-        const model = await loadModelFiles({ dir: dirOf(arch, style), modelFile }, { device: 'cpu', threads: 1 });
+        const model = await loadModel(dirOf(arch, style), modelFile);
         runs.set(key(arch, style, dtype), await owmGreedy(model));
         if (style === 'optimum' && dtype === 'fp32') fp32Models.set(arch, model);
-        else await model.session.session.release();
+        else await model.loaded.session.session.release();
       }
     }
   });
 
   after(async () => {
-    for (const model of fp32Models.values()) await model.session.session.release();
+    for (const model of fp32Models.values()) await model.loaded.session.session.release();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -3,7 +3,7 @@ import { formatBytes } from '../../format-bytes.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/create-session.js';
 import { LocalModel } from '../../runtime/local-model.js';
 import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measure-speed.js';
-import type { ModelInfo } from '../../runtime/worker-protocol.js';
+import type { ModelInfo } from '../../runtime/local-model.js';
 import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';

@@ -1,5 +1,5 @@
 import type { GenerationStats } from '../../runtime/generate-text.js';
-import type { ModelInfo } from '../../runtime/worker-protocol.js';
+import type { ModelInfo } from '../../runtime/local-model.js';
 
 /** The `--verbose` summary printed on stderr after an answer. */
 export function formatGenerationStats(stats: GenerationStats, info: ModelInfo): string {

@@ -1,13 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors.js';
 import { createSession, expectedDevice, type CreatedSession, type SessionSettings } from './create-session.js';
 import { optimizeModel, type OptimizeResult } from './optimize/index.js';
 import { readGraphSignature, type GraphSignature } from './graph-signature.js';
 import { KvDecoder, type KvStrategy } from './kv-decoder.js';
-import { loadChatTemplate } from './load-chat-template.js';
-import { loadGenerationConfig, type GenerationDefaults } from './load-generation-config.js';
-import { loadTokenizer, type ModelTokenizer } from './load-tokenizer.js';
-import { existsSync } from 'node:fs';
 import { readJsonObject } from './read-json-object.js';
 
 /** Where a model's files are: the folder with tokenizer and configs, and the graph inside it. */
@@ -18,15 +15,11 @@ export interface ModelLocation {
   modelFile: string;
 }
 
-/** Everything generation needs, loaded once. */
-export interface LoadedModel {
-  location: ModelLocation;
+/** The ONNX side of a model: its session and the decoder that runs it step by step. */
+export interface LoadedDecoder {
   session: CreatedSession;
   signature: GraphSignature;
   decoder: KvDecoder;
-  tokenizer: ModelTokenizer;
-  chatTemplate: string | null;
-  defaults: GenerationDefaults;
   /** Token ids the model accepts: [0, vocabSize). */
   vocabSize: number;
   /** The graph loaded: the model's own, or its fused rewrite. */
@@ -36,15 +29,13 @@ export interface LoadedModel {
   loadMs: number;
 }
 
-/** Loads tokenizer, chat template, generation defaults and the ONNX session of a model folder. */
-export async function loadModelFiles(location: ModelLocation, settings: SessionSettings): Promise<LoadedModel> {
+/** Creates the ONNX session of a model folder's graph (its fused rewrite when the optimizer makes one) and its decoder. */
+export async function loadDecoder(location: ModelLocation, settings: SessionSettings): Promise<LoadedDecoder> {
   const started = performance.now();
   const modelPath = path.join(location.dir, location.modelFile);
   if (!existsSync(modelPath)) {
     throw new RuntimeError(`The model graph ${modelPath} is missing: pull the model again.`, { code: 'missing-files' });
   }
-  const [tokenizer, chatTemplate] = await Promise.all([loadTokenizer(location.dir), loadChatTemplate(location.dir)]);
-  const defaults = await loadGenerationConfig(location.dir, { tokenizerEosTokenId: tokenizer.eosTokenId });
   const optimization = settings.optimize && expectedDevice(settings.device) === 'cpu'
     ? await optimizeModel({ modelPath, cacheDir: settings.optimize.cacheDir, exact: settings.optimize.exact })
     : undefined;
@@ -64,13 +55,9 @@ export async function loadModelFiles(location: ModelLocation, settings: SessionS
     vocabSize,
     modelPath: loadedPath,
     optimization: describeOptimization(optimization),
-    location,
     session,
     signature,
     decoder: new KvDecoder(session.session, signature, await kvStrategy(location.dir, signature), firstPositionId(config?.model_type)),
-    tokenizer,
-    chatTemplate,
-    defaults,
     loadMs: performance.now() - started,
   };
 }

@@ -1,0 +1,82 @@
+import { createSampler, type SamplingOptions } from './create-sampler.js';
+import type { KvDecoder } from './kv-decoder.js';
+
+/** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
+export interface TokenPlan {
+  promptIds: number[];
+  sampling: SamplingOptions;
+  /** Most tokens to generate. */
+  budget: number;
+  /** Ids that end generation (not yielded); empty to run the whole budget. */
+  eosTokenIds: number[];
+}
+
+/** Why the token loop ended. */
+export type TokenStopReason = 'eos' | 'max-tokens' | 'interrupted';
+
+/** How the token loop went, timed where the model runs. */
+export interface TokenRunStats {
+  prefillMs: number;
+  /** From the start of prefill to the first sampled token. */
+  timeToFirstTokenMs: number;
+  /** From the first sampled token to the last step's end. */
+  decodeMs: number;
+  /** Forward passes after the first token (the ones `decodeMs` times). */
+  decodeSteps: number;
+  stopReason: TokenStopReason;
+}
+
+/** Ids as they are sampled, while the loop goes on; `stop()` ends it after the current step. */
+export interface TokenStream extends AsyncIterable<number> {
+  stop(): void;
+  /** Resolves once the loop ended. */
+  readonly stats: Promise<TokenRunStats>;
+}
+
+/** Starts a token loop somewhere: in a worker thread (LocalModel) or in this one. */
+export type TokenSource = (plan: TokenPlan) => TokenStream;
+
+/**
+ * The generation loop over token ids: prefill the prompt in one run, then one token per run,
+ * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each id as soon as it is
+ * sampled (before the next step runs) and returns the timings.
+ */
+export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<number, TokenRunStats> {
+  const eos = new Set(plan.eosTokenIds);
+  const sampler = createSampler(plan.sampling);
+  const history = [...plan.promptIds];
+  let generated = 0;
+  let stopReason: TokenStopReason = 'max-tokens';
+
+  const started = performance.now();
+  let firstTokenAt = 0;
+  // Room for a typical reply up front; the cache buffers double if the reply runs longer.
+  decoder.reset(plan.promptIds.length + Math.min(plan.budget, 256));
+  let logits = await decoder.forward(plan.promptIds);
+  const prefillMs = performance.now() - started;
+  while (generated < plan.budget) {
+    if (shouldStop()) {
+      stopReason = 'interrupted';
+      break;
+    }
+    const id = sampler.sample(logits, history);
+    if (generated === 0) firstTokenAt = performance.now();
+    if (eos.has(id)) {
+      stopReason = 'eos';
+      break;
+    }
+    generated++;
+    history.push(id);
+    yield id;
+    if (generated >= plan.budget) break;
+    logits = await decoder.forward([id]);
+  }
+  const ended = performance.now();
+  return {
+    prefillMs,
+    timeToFirstTokenMs: (firstTokenAt || ended) - started,
+    decodeMs: firstTokenAt > 0 ? ended - firstTokenAt : 0,
+    decodeSteps: Math.max(0, generated - 1),
+    stopReason,
+  };
+}

@@ -1,0 +1,31 @@
+import { generateTokens, type TokenRunStats, type TokenSource } from '../../src/runtime/generate-tokens.js';
+import type { KvDecoder } from '../../src/runtime/kv-decoder.js';
+
+/** A TokenSource running owm's token loop on this thread (the model worker runs the same loop). */
+export function inProcessTokens(decoder: KvDecoder): TokenSource {
+  return (plan) => {
+    let stopped = false;
+    let resolveStats!: (stats: TokenRunStats) => void;
+    const stats = new Promise<TokenRunStats>((resolve) => (resolveStats = resolve));
+    const ids = generateTokens(decoder, plan, () => stopped);
+    return {
+      stats,
+      stop: () => {
+        stopped = true;
+      },
+      async *[Symbol.asyncIterator]() {
+        let next = await ids.next();
+        try {
+          while (!next.done) {
+            yield next.value;
+            next = await ids.next();
+          }
+        } finally {
+          // A reader that leaves early has stopped the loop: run it to its end for the statistics.
+          while (!next.done) next = await ids.next();
+          resolveStats(next.value);
+        }
+      },
+    };
+  };
+}
