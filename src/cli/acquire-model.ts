@@ -7,7 +7,6 @@ import type { ModelLocation } from '../runtime/load-decoder.js';
 import { hubSettingsFrom, type HubFlags } from './hub-flags.js';
 import { locateModel, looksLikePath } from './locate-model.js';
 import { variantSelector } from './pull-model.js';
-import { pullWithProgress } from './pull-with-progress.js';
 import { resolveInput } from './resolve-input.js';
 
 /** How to get the model `owm run` (or `owm bench`) was given. */
@@ -45,6 +44,8 @@ export async function acquireModel(options: AcquireOptions): Promise<AcquiredMod
   } catch (error) {
     if (!(error instanceof OwmError) || error.code !== 'not-cached') throw error;
     if (settings.offline) throw error;
+    // Loaded only when something must be downloaded: a cached model starts without the hub client.
+    const { pullWithProgress } = await import('./pull-with-progress.js');
     snapshot = await pullWithProgress({
       ref,
       label,

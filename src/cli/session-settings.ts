@@ -1,5 +1,6 @@
 import { resolvePaths } from '../config.js';
-import type { DeviceRequest, SessionSettings } from '../runtime/create-session.js';
+import type { SessionSettings } from '../runtime/create-session.js';
+import type { DeviceRequest } from '../runtime/expected-device.js';
 
 /** Flags that decide how a model is loaded. */
 export interface LoadFlags {

@@ -1,4 +1,3 @@
-import { listFiles, modelInfo } from '@huggingface/hub';
 import type { HubSettings } from '../config.js';
 import { HubError } from '../errors.js';
 import { createHubFetch, type RetryListener } from './hub-fetch.js';
@@ -44,6 +43,8 @@ export async function fetchRepoRevision(
     accessToken: settings.token,
     fetch: createHubFetch(context, options),
   };
+  // Imported here, not at the top: commands that find their model in the cache never load it.
+  const { listFiles, modelInfo } = await import('@huggingface/hub');
   const info = await modelInfo({ ...common, name: repo, revision, additionalFields: ['sha', 'cardData'] });
   const commit = info.sha;
   if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit)) {

@@ -1,12 +1,8 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { RuntimeError } from '../errors.js';
+import { cudaProviderInstalled, hasNvidiaGpu, type DeviceRequest } from './expected-device.js';
 import { physicalCores } from './physical-cores.js';
-
-/** Where the user asked to run: `auto` tries CUDA where a GPU is present, else the CPU. */
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 
 /** A created session and where it actually runs. */
 export interface CreatedSession {
@@ -31,24 +27,6 @@ export interface SessionSettings {
 
 const CUDA_FIX =
   'install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node --foreground-scripts` (needs internet and an NVIDIA driver), or use --device cpu';
-
-/** The device a model will most likely run on, to choose which variant to pull before loading. */
-export function expectedDevice(request: DeviceRequest): 'cpu' | 'cuda' {
-  if (request === 'auto') return hasNvidiaGpu() && cudaProviderInstalled() ? 'cuda' : 'cpu';
-  return request;
-}
-
-/** True when this machine shows an NVIDIA driver (so `auto` should try CUDA). */
-function hasNvidiaGpu(): boolean {
-  return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');
-}
-
-/** True when onnxruntime-node's CUDA provider library was installed next to its binding. */
-export function cudaProviderInstalled(): boolean {
-  const require = createRequire(import.meta.url);
-  const binDir = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(path.join(binDir, 'libonnxruntime_providers_cuda.so'));
-}
 
 function sessionOptions(threads: number, providers: ort.InferenceSession.ExecutionProviderConfig[]): ort.InferenceSession.SessionOptions {
   return {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors.js';
-import { createSession, expectedDevice, type CreatedSession, type SessionSettings } from './create-session.js';
+import { createSession, type CreatedSession, type SessionSettings } from './create-session.js';
+import { expectedDevice } from './expected-device.js';
 import { optimizeModel, type OptimizeResult } from './optimize/index.js';
 import { readGraphSignature, type GraphSignature } from './graph-signature.js';
 import { KvDecoder, type KvStrategy } from './kv-decoder.js';

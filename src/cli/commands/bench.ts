@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatBytes } from '../../format-bytes.js';
-import { expectedDevice, type DeviceRequest } from '../../runtime/create-session.js';
+import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { LocalModel } from '../../runtime/local-model.js';
 import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measure-speed.js';
 import type { ModelInfo } from '../../runtime/local-model.js';

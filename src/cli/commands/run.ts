@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
-import { expectedDevice, type DeviceRequest } from '../../runtime/create-session.js';
+import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-text.js';
 import { LocalModel } from '../../runtime/local-model.js';
 import type { ChatMessage } from '../../runtime/render-chat-template.js';

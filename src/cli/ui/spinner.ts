@@ -1,4 +1,4 @@
-import ora from 'ora';
+import type { Ora } from 'ora';
 
 /** A status line on stderr while something runs: a spinner on a terminal, plain lines otherwise. */
 export interface Spinner {
@@ -12,11 +12,21 @@ export function startSpinner(text: string, silent: boolean): Spinner {
   if (!process.stderr.isTTY) {
     return { update: (line) => process.stderr.write(`${line}\n`), stop: () => {} };
   }
-  const spinner = ora({ text, stream: process.stderr }).start();
+  // ora is imported on demand, only for terminals: a piped run does not pay for loading it.
+  let current = text;
+  let stopped = false;
+  let spinner: Ora | undefined;
+  void import('ora').then(({ default: ora }) => {
+    if (!stopped) spinner = ora({ text: current, stream: process.stderr }).start();
+  });
   return {
     update: (line) => {
-      spinner.text = line;
+      current = line;
+      if (spinner) spinner.text = line;
     },
-    stop: () => spinner.stop(),
+    stop: () => {
+      stopped = true;
+      spinner?.stop();
+    },
   };
 }

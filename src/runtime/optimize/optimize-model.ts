@@ -1,14 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatBytes } from '../../format-bytes.js';
-import { buildFusedGraph } from './build-fused-graph.js';
-import { findDecoderParts } from './find-decoder-parts.js';
 import { isNotOptimizable } from './not-optimizable.js';
 import { optimizeCacheKey } from './optimize-cache-key.js';
-import { findConfigPath, readDecoderConfig } from './read-decoder-config.js';
-import { readOnnxModel } from './read-onnx-model.js';
-import { verifyFusedModels } from './verify-fused-model.js';
-import { writeFusedModel } from './write-fused-model.js';
+import { findConfigPath } from './read-decoder-config.js';
 
 /** What to optimize and how. */
 export interface OptimizeParams {
@@ -50,12 +44,12 @@ export const OPTIMIZER_VERSION = 2;
  * (2 layers), 0.085-0.087 (SmolLM2-135M and Qwen2.5-0.5B shapes; 0.13 over 33 greedy steps).
  */
 export const FAST_TOLERANCE = 0.2;
-const EXACT_TOLERANCE = 1e-4;
-const FUSED_FILE = 'model.onnx';
-const EXACT_FILE = 'exact.onnx';
+export const EXACT_TOLERANCE = 1e-4;
+export const FUSED_FILE = 'model.onnx';
 const RESULT_FILE = 'result.json';
 
-interface StoredResult {
+/** What a cache entry's result.json holds. */
+export interface StoredResult {
   version: number;
   /** The original graph, so that removing a model can find the entries linking to its weights. */
   source: string;
@@ -88,6 +82,8 @@ export async function optimizeModel(params: OptimizeParams): Promise<OptimizeRes
   mkdirSync(params.cacheDir, { recursive: true });
   const temporary = mkdtempSync(path.join(params.cacheDir, `.${key.slice(0, 16)}-`));
   try {
+    // The rewriting code (and its protobuf library) loads only when there is something to rewrite.
+    const { optimizeInto } = await import('./optimize-into.js');
     const stored = { source: params.modelPath, ...(await optimizeInto(temporary, params.modelPath, configText, params.exact, tolerance)) };
     if (stored.status === 'skipped') {
       // A refusal keeps no links: they would pin the original's weights on disk.
@@ -106,47 +102,6 @@ export async function optimizeModel(params: OptimizeParams): Promise<OptimizeRes
     return toResult(stored, entry, 'optimized');
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-async function optimizeInto(folder: string, modelPath: string, configText: string, exact: boolean, tolerance: number): Promise<Omit<StoredResult, 'source'>> {
-  try {
-    const config = readDecoderConfig(configText);
-    const parts = findDecoderParts(readOnnxModel(modelPath), config);
-    // The rewrite itself is always checked at float-rounding tolerance; the faster accuracy level,
-    // a documented kernel trade-off, is then checked against its own looser bound.
-    const rewritten = buildFusedGraph(parts, config, { exact: true });
-    const fast = exact ? null : buildFusedGraph(parts, config, { exact: false });
-    const changesAccuracy = fast !== null && fast.raisedAccuracy > 0;
-    const written = writeFusedModel(rewritten.model, folder, changesAccuracy ? EXACT_FILE : FUSED_FILE);
-    const candidates = [{ path: written.modelPath, tolerance: exact ? tolerance : EXACT_TOLERANCE }];
-    if (fast && changesAccuracy) candidates.push({ path: writeFusedModel(fast.model, folder, FUSED_FILE).modelPath, tolerance });
-    const [rewrite, accelerated] = await verifyFusedModels({
-      originalPath: modelPath,
-      candidates,
-      vocab: parts.vocab,
-      probePosition: Math.max(0, Math.min(1024, config.maxPositions - 8)),
-    });
-    if (rewrite.failure) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: `check of the rewrite failed: ${rewrite.failure}` };
-    const weights =
-      written.copiedBytes > 0
-        ? `weights copied (${formatBytes(written.copiedBytes)}): the cache is on another file system than the model`
-        : 'weights shared with the original by hard links (nothing copied)';
-    if (!fast || !changesAccuracy) {
-      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, weights], maxLogitDiff: rewrite.maxLogitDiff };
-    }
-    if (accelerated?.failure) {
-      // The rewrite alone still pays: keep it, without the faster accuracy level.
-      renameSync(written.modelPath, path.join(folder, FUSED_FILE));
-      const refused = `MatMulNBits accuracy_level 4 refused: ${accelerated.failure}`;
-      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, refused, weights], maxLogitDiff: rewrite.maxLogitDiff };
-    }
-    rmSync(written.modelPath);
-    const checked = `rewrite alone checked exact: max relative logit difference ${rewrite.maxLogitDiff.toExponential(1)}`;
-    return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...fast.changes, weights, checked], maxLogitDiff: accelerated.maxLogitDiff };
-  } catch (error) {
-    if (isNotOptimizable(error)) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: error.message };
     throw error;
   }
 }
