@@ -1,16 +1,14 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
-import { attribute, GraphWriter } from './graph-writer.js';
+import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, newRowsSlicer, presentRowsInfo } from './decoder-outputs.js';
+import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { rotaryCaches } from './rotary-caches.js';
 import type { DecoderConfig, DecoderParts, Subgraph } from './types.js';
 
 const { onnx } = onnxProto;
 const { INT32 } = onnx.TensorProto.DataType;
-const INT64_MAX = 2n ** 63n - 1n;
-// MatMulNBits computes with int8-quantized activations at this level: the CPU's fastest kernels.
-const FAST_ACCURACY_LEVEL = 4;
 
 /** A rebuilt decoder graph, its large initializers still referring to the original files, and what was changed. */
 export interface FusedGraph {
@@ -48,10 +46,10 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
       let attributes = node.attribute ?? [];
       if (node.opType === 'MatMulNBits') {
         projections++;
-        const level = Number(attributes.find((a) => a.name === 'accuracy_level')?.i ?? 0);
-        if (!options.exact && level !== FAST_ACCURACY_LEVEL) {
+        const raised = options.exact ? null : fastAccuracyAttributes(attributes);
+        if (raised) {
           raisedAccuracy++;
-          attributes = [...attributes.filter((a) => a.name !== 'accuracy_level'), attribute('accuracy_level', FAST_ACCURACY_LEVEL)];
+          attributes = raised;
         }
       }
       w.nodes.push({ ...node, input: inputs, attribute: attributes });
@@ -70,16 +68,8 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   const lengths = w.op('ReduceSum', ['attention_mask', w.int64('axis_1', [1n])], { keepdims: 0 }, maskScope);
   const seqlensK = w.op('Cast', [w.op('Sub', [lengths, one], {}, maskScope)], { to: INT32 }, maskScope);
   const shape = w.op('Shape', ['attention_mask'], {}, maskScope);
-  const totalLength64 = w.op('Gather', [shape, one], { axis: 0 }, maskScope);
-  const totalLength = w.op('Cast', [totalLength64], { to: INT32 }, maskScope);
-  // The new rows of a present cache: positions [total - fed, total) on its sequence axis.
-  const rowsScope = '/present_rows';
-  const rowsEnd = w.op('Unsqueeze', [totalLength64, w.int64('axis_0', [0n])], {}, rowsScope);
-  const fed = w.op('Gather', [w.op('Shape', ['input_ids'], {}, rowsScope), w.int64('index_1', [1n])], { axis: 0 }, rowsScope);
-  const rowsStart = w.op('Sub', [rowsEnd, fed], {}, rowsScope);
-  const newRows = (present: string, name: string): void => {
-    w.node('Slice', [present, rowsStart, rowsEnd, w.int64('axis_2', [2n])], { outputs: [name], scope: rowsScope });
-  };
+  const totalLength = w.op('Cast', [w.op('Gather', [shape, one], { axis: 0 }, maskScope)], { to: INT32 }, maskScope);
+  const newRows = newRowsSlicer(w);
   const caches = rotaryCaches(config);
   const cosCache = w.float('cos_cache', [caches.rows, config.headDim / 2], caches.cos);
   const sinCache = w.float('sin_cache', [caches.rows, config.headDim / 2], caches.sin);
@@ -145,8 +135,7 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
 
   const final = normalize('/norm', parts.finalNorm);
   // Only the last position's logits are ever read; a prompt's other rows would cost a [seq, vocab] product.
-  const last = w.op('Slice', [final, w.int64('minus_one', [-1n]), w.int64('int64_max', [INT64_MAX]), w.int64('axis_1', [1n])], {}, '/lm_head');
-  copy(parts.lmHead, last);
+  copy(parts.lmHead, lastPosition(w, final));
 
   const layerNames = parts.layers.flatMap((_, i) => [`${i}.key`, `${i}.value`]);
   const info = (map: Map<string, Onnx.IValueInfoProto>, name: string): Onnx.IValueInfoProto => map.get(name) ?? { name };
@@ -170,27 +159,11 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
         input: [info(parts.inputs, 'input_ids'), info(parts.inputs, 'attention_mask'), ...layerNames.map((n) => info(parts.inputs, `past_key_values.${n}`))],
         output: [
           lastPositionLogits(info(parts.outputs, 'logits')),
-          ...layerNames.map((n) => presentRows(info(parts.outputs, `present.${n}`), `${PRESENT_ROWS_PREFIX}.${n}`)),
+          ...layerNames.map((n) => presentRowsInfo(info(parts.outputs, `present.${n}`), `${PRESENT_ROWS_PREFIX}.${n}`)),
         ],
       },
     },
     changes,
     raisedAccuracy,
   };
-}
-
-/** The declaration of a layer's new-rows output: the `present` one's type, renamed, its sequence axis symbolic. */
-function presentRows(present: Onnx.IValueInfoProto, name: string): Onnx.IValueInfoProto {
-  const tensorType = present.type?.tensorType;
-  const dims = tensorType?.shape?.dim ?? [];
-  if (!tensorType || dims.length !== 4) return { name };
-  return { name, type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], dims[1], { dimParam: 'fed_length' }, dims[3]] } } } };
-}
-
-/** The `logits` declaration with its sequence axis fixed to 1. */
-function lastPositionLogits(logits: Onnx.IValueInfoProto): Onnx.IValueInfoProto {
-  const tensorType = logits.type?.tensorType;
-  const dims = tensorType?.shape?.dim ?? [];
-  if (!tensorType || dims.length !== 3) return logits;
-  return { name: 'logits', type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], { dimValue: 1 }, dims[2]] } } } };
 }

@@ -1,9 +1,11 @@
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../../format-bytes.js';
-import { buildFusedGraph } from './build-fused-graph.js';
+import type { onnx as Onnx } from 'onnx-proto';
+import { adaptFusedGraph } from './adapt-fused-graph.js';
+import { buildFusedGraph, type FusedGraph } from './build-fused-graph.js';
 import { findDecoderParts } from './find-decoder-parts.js';
-import { isNotOptimizable } from './not-optimizable.js';
+import { isNotOptimizable, notOptimizable } from './not-optimizable.js';
 import { EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimize-model.js';
 import { readDecoderConfig } from './read-decoder-config.js';
 import { readOnnxModel } from './read-onnx-model.js';
@@ -12,18 +14,57 @@ import { writeFusedModel } from './write-fused-model.js';
 
 const EXACT_FILE = 'exact.onnx';
 
+/** How a graph will be rewritten, and what the check needs to know about it. */
+interface RewritePlan {
+  rewrite(options: { exact: boolean }): FusedGraph;
+  /** Rows of the embedding: the check's prompt ids are spread over them. */
+  vocab: number;
+  /** Positions the graph supports (its rotary caches' rows). */
+  maxPositions: number;
+}
+
+/**
+ * Graphs already built on GroupQueryAttention (onnxruntime-genai exports) are adapted in place,
+ * whatever their architecture; optimum / transformers.js exports of llama-like decoders are rebuilt.
+ */
+function planRewrite(model: Onnx.IModelProto, configText: string): RewritePlan {
+  if (model.graph?.node?.some((node) => node.opType === 'GroupQueryAttention')) {
+    const sizes = fusedGraphSizes(model, configText);
+    return { rewrite: (options) => adaptFusedGraph(model, options), ...sizes };
+  }
+  const config = readDecoderConfig(configText);
+  const parts = findDecoderParts(model, config);
+  return { rewrite: (options) => buildFusedGraph(parts, config, options), vocab: parts.vocab, maxPositions: config.maxPositions };
+}
+
+/** Vocabulary and context of an already fused graph: from its logits shape, config.json or genai_config.json. */
+function fusedGraphSizes(model: Onnx.IModelProto, configText: string): { vocab: number; maxPositions: number } {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(configText) as Record<string, unknown>;
+  } catch {
+    throw notOptimizable('its config is not valid JSON');
+  }
+  const genai = (typeof json.model === 'object' && json.model !== null ? json.model : {}) as Record<string, unknown>;
+  const logits = model.graph?.output?.find((output) => output.name === 'logits');
+  const declared = Number(logits?.type?.tensorType?.shape?.dim?.[2]?.dimValue ?? 0);
+  const vocab = declared > 0 ? declared : Number(json.vocab_size ?? genai.vocab_size ?? 0);
+  const maxPositions = Number(json.max_position_embeddings ?? genai.context_length ?? 0);
+  if (!(vocab > 0) || !(maxPositions > 0)) throw notOptimizable('its config gives no vocabulary size or context length');
+  return { vocab, maxPositions };
+}
+
 /**
  * Rewrites the graph at `modelPath` into `folder` (the fused `FUSED_FILE` and links to its
  * weights), checks it against the original, and says what was done or why not.
  */
 export async function optimizeInto(folder: string, modelPath: string, configText: string, exact: boolean, tolerance: number): Promise<Omit<StoredResult, 'source'>> {
   try {
-    const config = readDecoderConfig(configText);
-    const parts = findDecoderParts(readOnnxModel(modelPath), config);
+    const plan = planRewrite(readOnnxModel(modelPath), configText);
     // The rewrite itself is always checked at float-rounding tolerance; the faster accuracy level,
     // a documented kernel trade-off, is then checked against its own looser bound.
-    const rewritten = buildFusedGraph(parts, config, { exact: true });
-    const fast = exact ? null : buildFusedGraph(parts, config, { exact: false });
+    const rewritten = plan.rewrite({ exact: true });
+    const fast = exact ? null : plan.rewrite({ exact: false });
     const changesAccuracy = fast !== null && fast.raisedAccuracy > 0;
     const written = writeFusedModel(rewritten.model, folder, changesAccuracy ? EXACT_FILE : FUSED_FILE);
     const candidates = [{ path: written.modelPath, tolerance: exact ? tolerance : EXACT_TOLERANCE }];
@@ -31,8 +72,8 @@ export async function optimizeInto(folder: string, modelPath: string, configText
     const [rewrite, accelerated] = await verifyFusedModels({
       originalPath: modelPath,
       candidates,
-      vocab: parts.vocab,
-      probePosition: Math.max(0, Math.min(1024, config.maxPositions - 8)),
+      vocab: plan.vocab,
+      probePosition: Math.max(0, Math.min(1024, plan.maxPositions - 8)),
     });
     if (rewrite.failure) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: `check of the rewrite failed: ${rewrite.failure}` };
     const weights =

@@ -5,13 +5,16 @@ import type { DecoderConfig, RopeScaling } from './types.js';
 
 const MODEL_TYPES = new Set(['llama', 'qwen2', 'mistral']);
 
-/** Where `config.json` lies for a graph at `modelPath`: beside it (genai layout) or one folder up (`onnx/`). */
+/**
+ * Where the model's config lies for a graph at `modelPath`: `config.json` beside it (genai layout)
+ * or one folder up (`onnx/`), else an onnxruntime-genai folder's `genai_config.json`.
+ */
 export function findConfigPath(modelPath: string): string {
-  const beside = path.join(path.dirname(modelPath), 'config.json');
-  if (existsSync(beside)) return beside;
-  const above = path.join(path.dirname(path.dirname(modelPath)), 'config.json');
-  if (existsSync(above)) return above;
-  throw notOptimizable('no config.json beside the graph or one folder up');
+  const dir = path.dirname(modelPath);
+  const candidates = [path.join(dir, 'config.json'), path.join(path.dirname(dir), 'config.json'), path.join(dir, 'genai_config.json')];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) throw notOptimizable('no config.json beside the graph or one folder up, and no genai_config.json');
+  return found;
 }
 
 /**
