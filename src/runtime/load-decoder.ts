@@ -87,6 +87,6 @@ function firstPositionId(modelType: unknown): number {
 function describeOptimization(result: OptimizeResult | undefined): string | undefined {
   if (!result) return undefined;
   if (result.status === 'skipped') return `graph not optimized: ${result.reason}`;
-  const how = result.status === 'cached' ? 'fused graph from cache' : 'graph fused now';
+  const how = result.status === 'cached' ? 'optimized graph from cache' : 'graph optimized now';
   return `${how} (${result.changes.join('; ')}; max logit difference ${result.maxLogitDiff.toExponential(1)})`;
 }

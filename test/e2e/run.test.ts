@@ -192,13 +192,13 @@ describe('owm run', () => {
     const args = ['run', 'acme/tiny-llama-q4', 'Hello', '--max-tokens', '10', ...GREEDY, '--verbose'];
     const first = await runOwm(args, own);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stderr, /note: graph fused now \(.*GroupQueryAttention.*accuracy_level → 4/);
+    assert.match(first.stderr, /note: graph optimized now \(.*GroupQueryAttention.*accuracy_level → 4/);
     const second = await runOwm(args, own);
-    assert.match(second.stderr, /note: fused graph from cache/);
+    assert.match(second.stderr, /note: optimized graph from cache/);
     assert.equal(second.stdout, first.stdout);
     const exact = await runOwm([...args, '--exact'], own);
     const original = await runOwm([...args, '--no-optimize'], own);
-    assert.match(exact.stderr, /note: graph fused now/);
+    assert.match(exact.stderr, /note: graph optimized now/);
     assert.doesNotMatch(original.stderr, /note: /);
     assert.equal(exact.stdout, original.stdout, '--exact keeps the greedy output of the original graph');
     const optimized = path.join(own.OWM_HOME as string, 'optimized');
@@ -211,6 +211,9 @@ describe('owm run', () => {
     const genai = await runOwm(['run', genaiDir, 'Hello', '--max-tokens', '6', ...GREEDY, '--json'], { ...env, HF_HUB_OFFLINE: '1' });
     assert.equal(genai.code, 0, genai.stderr);
     assert.equal((JSON.parse(genai.stdout) as RunJson).stats.generatedTokens, 6);
+    // The genai graph is adapted (new-row KV outputs, last-position logits): the same tokens as the export itself.
+    const genaiAsIs = await runOwm(['run', genaiDir, 'Hello', '--max-tokens', '6', ...GREEDY, '--json', '--no-optimize'], { ...env, HF_HUB_OFFLINE: '1' });
+    assert.deepEqual((JSON.parse(genaiAsIs.stdout) as RunJson).stats.tokenIds, (JSON.parse(genai.stdout) as RunJson).stats.tokenIds);
     const fp32 = await runOwm(['run', optimumDir, 'Hello', '--variant', 'fp32', '--max-tokens', '6', ...GREEDY, '--json'], env);
     assert.equal(fp32.code, 0, fp32.stderr);
     const genaiIds = (JSON.parse(genai.stdout) as RunJson).stats.tokenIds;
