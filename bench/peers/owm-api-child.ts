@@ -21,6 +21,7 @@ await childMain('owm api', async (request, log) => {
         const generation = model.generate({
           promptIds,
           ignoreEos: true,
+          freshCache: true,
           sampling: { temperature: 0, topK: 1, topP: 1, minP: 0, repeatPenalty: 1 },
           maxTokens: genTokens,
           context: promptIds.length + genTokens + 1,

@@ -20,6 +20,11 @@ export interface GenerationRequest {
   promptIds?: number[];
   /** Keep generating through EOS ids (benchmarks need an exact number of decode steps). */
   ignoreEos?: boolean;
+  /**
+   * Prefill the whole prompt even where it starts like the previous one (benchmarks time the
+   * whole prefill). By default the cached rows of a shared prefix are kept, as in a chat.
+   */
+  freshCache?: boolean;
   sampling: SamplingOptions;
   /** Most tokens to generate. @default up to the context limit (or generation_config's max_new_tokens) */
   maxTokens?: number;
@@ -37,6 +42,8 @@ export type StopReason = 'eos' | 'max-tokens' | 'stop-string' | 'context' | 'int
 /** How a generation went. */
 export interface GenerationStats {
   promptTokens: number;
+  /** Leading prompt tokens the cache already held from the previous generation (not prefilled again). */
+  reusedPromptTokens: number;
   generatedTokens: number;
   timeToFirstTokenMs: number;
   prefillMs: number;
@@ -108,6 +115,7 @@ export async function* generateText(
     sampling: request.sampling,
     budget,
     eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
+    reusePrefix: request.freshCache !== true,
   });
   for await (const id of stream) {
     generated.push(id);
@@ -133,10 +141,11 @@ export async function* generateText(
   else if (stopReason === 'max-tokens' && budget === room) stopReason = 'context';
   onDone({
     promptTokens: promptIds.length,
+    reusedPromptTokens: run.reusedTokens,
     generatedTokens: generated.length,
     timeToFirstTokenMs: run.timeToFirstTokenMs,
     prefillMs: run.prefillMs,
-    prefillTokensPerSecond: run.prefillMs > 0 ? (promptIds.length / run.prefillMs) * 1000 : 0,
+    prefillTokensPerSecond: run.prefillMs > 0 ? ((promptIds.length - run.reusedTokens) / run.prefillMs) * 1000 : 0,
     decodeMs: run.decodeMs,
     decodeTokensPerSecond: run.decodeMs > 0 && run.decodeSteps > 0 ? (run.decodeSteps / run.decodeMs) * 1000 : 0,
     stopReason,

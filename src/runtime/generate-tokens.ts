@@ -9,6 +9,8 @@ export interface TokenPlan {
   budget: number;
   /** Ids that end generation (not yielded); empty to run the whole budget. */
   eosTokenIds: number[];
+  /** Keep the cached rows of the prompt's prefix that the previous sequence shares (a chat's earlier turns). */
+  reusePrefix: boolean;
 }
 
 /** Why the token loop ended. */
@@ -16,6 +18,8 @@ export type TokenStopReason = 'eos' | 'max-tokens' | 'interrupted';
 
 /** How the token loop went, timed where the model runs. */
 export interface TokenRunStats {
+  /** Leading prompt ids whose cache rows were kept from the previous sequence (not prefilled again). */
+  reusedTokens: number;
   prefillMs: number;
   /** From the start of prefill to the first sampled token. */
   timeToFirstTokenMs: number;
@@ -37,7 +41,8 @@ export interface TokenStream extends AsyncIterable<number> {
 export type TokenSource = (plan: TokenPlan) => TokenStream;
 
 /**
- * The generation loop over token ids: prefill the prompt in one run, then one token per run,
+ * The generation loop over token ids: prefill the prompt (what the cache does not already hold) in
+ * one run, then one token per run,
  * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each id as soon as it is
  * sampled (before the next step runs) and returns the timings.
  */
@@ -51,8 +56,11 @@ export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shoul
   const started = performance.now();
   let firstTokenAt = 0;
   // Room for a typical reply up front; the cache buffers double if the reply runs longer.
-  decoder.reset(plan.promptIds.length + Math.min(plan.budget, 256));
-  let logits = await decoder.forward(plan.promptIds);
+  const capacity = plan.promptIds.length + Math.min(plan.budget, 256);
+  let reusedTokens = 0;
+  if (plan.reusePrefix) reusedTokens = decoder.startSequence(plan.promptIds, capacity);
+  else decoder.reset(capacity);
+  let logits = await decoder.forward(reusedTokens > 0 ? plan.promptIds.slice(reusedTokens) : plan.promptIds);
   const prefillMs = performance.now() - started;
   while (generated < plan.budget) {
     if (shouldStop()) {
@@ -73,6 +81,7 @@ export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shoul
   }
   const ended = performance.now();
   return {
+    reusedTokens,
     prefillMs,
     timeToFirstTokenMs: (firstTokenAt || ended) - started,
     decodeMs: firstTokenAt > 0 ? ended - firstTokenAt : 0,

@@ -22,6 +22,8 @@ export type KvStrategy = 'grow' | 'shared' | 'append';
 export class KvDecoder {
   private past = new Map<string, ort.Tensor>();
   private pastLength = 0;
+  /** The ids whose rows the cache holds, in order (their count is `pastLength`). */
+  private cachedIds: number[] = [];
   private capacity = 0;
   private readonly fetchNames: string[];
 
@@ -60,6 +62,7 @@ export class KvDecoder {
    */
   reset(capacity = 0): void {
     this.pastLength = 0;
+    this.cachedIds = [];
     if (this.preallocated) {
       if (capacity > this.capacity) this.allocateBuffers(capacity);
       return;
@@ -67,6 +70,42 @@ export class KvDecoder {
     const { kvType, kvHeads, headDim, layers } = this.signature;
     const empty = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);
     this.past = new Map(layers.flatMap((layer) => [[layer.pastKey, empty], [layer.pastValue, empty]]));
+  }
+
+  /**
+   * Starts a sequence beginning with `promptIds`, keeping the rows of the longest prefix it shares
+   * with what the cache holds (a chat's earlier turns), but always leaving at least one id to feed.
+   * Returns how many leading ids are kept: feed `promptIds.slice(kept)` next.
+   */
+  startSequence(promptIds: readonly number[], capacity: number): number {
+    let kept = 0;
+    const limit = Math.min(this.cachedIds.length, promptIds.length - 1);
+    while (kept < limit && this.cachedIds[kept] === promptIds[kept]) kept++;
+    if (kept === 0) {
+      this.reset(capacity);
+      return 0;
+    }
+    if (this.strategy === 'grow') this.truncateGrown(kept);
+    // The fixed-capacity buffers keep their later rows, which the attention mask hides until overwritten.
+    this.pastLength = kept;
+    this.cachedIds.length = kept;
+    if (this.preallocated && capacity > this.capacity) this.allocateBuffers(capacity);
+    return kept;
+  }
+
+  /** Cuts the grow strategy's caches ([1, heads, length, headDim]) to their first `rows` rows. */
+  private truncateGrown(rows: number): void {
+    if (rows === this.pastLength) return;
+    const { kvHeads, headDim } = this.signature;
+    for (const [name, tensor] of this.past) {
+      const source = tensor.data as Float32Array | Uint16Array;
+      const data = source instanceof Uint16Array ? new Uint16Array(kvHeads * rows * headDim) : new Float32Array(kvHeads * rows * headDim);
+      for (let head = 0; head < kvHeads; head++) {
+        const from = head * this.pastLength * headDim;
+        data.set(source.subarray(from, from + rows * headDim), head * rows * headDim);
+      }
+      this.past.set(name, new ort.Tensor(tensor.type as 'float32' | 'float16', data, [1, kvHeads, rows, headDim]));
+    }
   }
 
   /** (Re)allocates the fixed-capacity buffers for `capacity` tokens, keeping the rows already cached. */
@@ -117,7 +156,7 @@ export class KvDecoder {
         fetches[layer.presentValue] = this.past.get(layer.pastValue) as ort.Tensor;
       }
       const outputs = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
-      this.pastLength = total;
+      this.advance(ids);
       return lastRow(outputs.logits);
     }
     const outputs = await this.session.run(feeds, this.fetchNames);
@@ -126,15 +165,21 @@ export class KvDecoder {
         this.appendRows(layer.pastKey, outputs[layer.presentKey], count);
         this.appendRows(layer.pastValue, outputs[layer.presentValue], count);
       }
-      this.pastLength = total;
+      this.advance(ids);
       return lastRow(outputs.logits);
     }
     for (const layer of signature.layers) {
       this.past.set(layer.pastKey, outputs[layer.presentKey]);
       this.past.set(layer.pastValue, outputs[layer.presentValue]);
     }
-    this.pastLength = total;
+    this.advance(ids);
     return lastRow(outputs.logits);
+  }
+
+  /** Records `ids` as cached after a successful run. */
+  private advance(ids: readonly number[]): void {
+    this.pastLength += ids.length;
+    for (const id of ids) this.cachedIds.push(id);
   }
 
   /** Copies `count` new rows ([1, heads, count, headDim]) after the cached ones in the buffer of `pastName`. */

@@ -54,6 +54,7 @@ export async function measureSpeed(model: LocalModel, plan: SpeedPlan): Promise<
     const generation = model.generate({
       promptIds: benchmarkPromptIds(promptLength, model.info.vocabSize),
       ignoreEos: true,
+      freshCache: true,
       sampling: { temperature: 0, topK: 1, topP: 1, minP: 0, repeatPenalty: 1 },
       maxTokens: genTokens,
       context: promptLength + genTokens + 1,

@@ -62,15 +62,17 @@ describe('owm run: the interactive chat, driven through a terminal (tmux)', { sk
     tmux('send-keys', '-t', SESSION, 'And a second \\', 'Enter');
     await waitFor(/^\.\.\. $/m);
     tmux('send-keys', '-t', SESSION, 'line', 'Enter');
-    const second = await waitFor(/prompt \d+ tokens[\s\S]*prompt (\d+) tokens, generated 8 tokens/);
+    const second = await waitFor(/prompt \d+ tokens[\s\S]*prompt (\d+) tokens \((\d+) already cached\), generated 8 tokens/);
     const prompts = [...second.matchAll(/prompt (\d+) tokens/g)].map((match) => Number(match[1]));
     assert.ok(prompts[1] > firstPrompt + 8, `the second turn carries the first (${prompts.join(', ')})`);
+    const cached = Number(/already cached/.test(second) ? /\((\d+) already cached\)/.exec(second)?.[1] : 0);
+    assert.ok(cached >= firstPrompt, `the second turn reuses the first turn's cache (${cached} of ${prompts[1]} tokens, first prompt ${firstPrompt})`);
 
     tmux('send-keys', '-t', SESSION, '/clear', 'Enter');
     await waitFor(/Conversation cleared/);
     tmux('send-keys', '-t', SESSION, 'Hello there', 'Enter');
     await sleep(50);
-    const third = await waitFor(/Conversation cleared[\s\S]*prompt (\d+) tokens, generated 8 tokens/);
+    const third = await waitFor(/Conversation cleared[\s\S]*prompt (\d+) tokens( \(\d+ already cached\))?, generated 8 tokens/);
     const afterClear = [...third.matchAll(/prompt (\d+) tokens/g)].map((match) => Number(match[1]));
     assert.equal(afterClear.at(-1), firstPrompt, 'after /clear the prompt is as short as the first one');
 

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { readGraphSignature } from '../../src/runtime/graph-signature.js';
 import { KvDecoder, type KvStrategy } from '../../src/runtime/kv-decoder.js';
+import { optimizeModel } from '../../src/runtime/optimize/index.js';
 import { DataType, GraphBuilder } from '../support/synthetic-model/graph-builder.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
@@ -60,3 +61,56 @@ test('position ids continue from the cache, starting at 0, or at 1 for Gemma 3',
     assert.deepEqual(Array.from(await decoder.forward([4])), [first + 3]);
   }
 });
+
+test('a new sequence keeps the cached rows of the prefix it shares with the last one, in every strategy', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'owm-kv-'));
+  const optimum = writeSyntheticModel(path.join(root, 'optimum'), { arch: 'llama', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'llama', seed: 5 });
+  const genai = writeSyntheticModel(path.join(root, 'genai'), { arch: 'qwen2', style: 'genai', dtype: 'q4', shape: TINY, tokenizer: 'qwen', seed: 5 });
+  const fused = await optimizeModel({ modelPath: path.join(optimum.dir, optimum.modelFile), cacheDir: path.join(root, 'optimized'), exact: true });
+  assert.ok(fused.status !== 'skipped', fused.status === 'skipped' ? fused.reason : '');
+  const graphs: [string, KvStrategy][] = [
+    [path.join(optimum.dir, optimum.modelFile), 'grow'],
+    [path.join(genai.dir, genai.modelFile), 'grow'],
+    [path.join(genai.dir, genai.modelFile), 'shared'],
+    [fused.modelPath, 'append'],
+  ];
+  const prompt = [5, 900, 12000, 77, 4, 301, 9, 10];
+  for (const [file, strategy] of graphs) {
+    const session = await ort.InferenceSession.create(file);
+    const signature = readGraphSignature(session, file);
+    const decoder = new KvDecoder(session, signature, strategy);
+    const fresh = new KvDecoder(session, signature, strategy);
+    // The last sequence: a prompt and six greedy steps, every id fed (the cache holds them all).
+    decoder.reset(4);
+    let logits = await decoder.forward(prompt);
+    const last = [...prompt];
+    for (let step = 0; step < 6; step++) {
+      last.push(argmax(logits));
+      logits = await decoder.forward([last[last.length - 1]]);
+    }
+    const replay = async (): Promise<void> => {
+      decoder.reset(4);
+      await decoder.forward(prompt);
+      for (const id of last.slice(prompt.length)) await decoder.forward([id]);
+    };
+    // Next sequences as chat turns make them: the whole last one and more, part of it, all of it.
+    for (const next of [[...last, 42], [...last.slice(0, 11), 42, 43, 44], [...last.slice(0, 3), 7], [...last]]) {
+      await replay();
+      const kept = decoder.startSequence(next, next.length + 4);
+      const label = `${path.basename(path.dirname(file))} ${strategy}, ${kept} of ${next.length} kept`;
+      assert.equal(kept, Math.min(sharedPrefix(next, last), next.length - 1), label);
+      const reused = Float32Array.from(await decoder.forward(next.slice(kept)));
+      fresh.reset(next.length + 4);
+      const expected = await fresh.forward(next);
+      const diff = expected.reduce((max, value, i) => Math.max(max, Math.abs(value - reused[i])), 0);
+      assert.ok(diff < 1e-4, `${label}: logits differ by ${diff}`);
+    }
+    await session.release();
+  }
+});
+
+function sharedPrefix(a: number[], b: number[]): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return length;
+}

@@ -6,7 +6,7 @@ export function formatGenerationStats(stats: GenerationStats, info: ModelInfo): 
   const ms = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
   const rate = (value: number): string => `${value.toFixed(1)} tok/s`;
   return [
-    `prompt ${stats.promptTokens} tokens, generated ${stats.generatedTokens} tokens (${stats.stopReason})`,
+    `prompt ${stats.promptTokens} tokens${stats.reusedPromptTokens > 0 ? ` (${stats.reusedPromptTokens} already cached)` : ''}, generated ${stats.generatedTokens} tokens (${stats.stopReason})`,
     `load ${ms(info.loadMs)} on ${info.device} (${info.threads} threads), time to first token ${ms(stats.timeToFirstTokenMs)}`,
     `prefill ${rate(stats.prefillTokensPerSecond)}, decode ${rate(stats.decodeTokensPerSecond)}`,
   ].join('\n');
