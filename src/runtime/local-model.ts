@@ -26,6 +26,11 @@ export interface ModelInfo extends DecoderInfo {
   maxNewTokens?: number;
 }
 
+/** Starts the thread a model will run in (it imports onnxruntime at once); pass it to `LocalModel.load`, or terminate it. */
+export function startModelWorker(): Worker {
+  return new Worker(new URL('./model-worker.js', import.meta.url));
+}
+
 function deserialize(error: SerializedError): Error {
   if (error.owm) return new OwmError(error.message, { code: error.code, exitCode: error.exitCode });
   const rebuilt = new RuntimeError(`Generation failed: ${error.message}`, { code: 'runtime' });
@@ -49,10 +54,12 @@ export class LocalModel {
     private readonly stopFlag: Int32Array,
   ) {}
 
-  /** Starts a worker that creates the session while this thread loads the tokenizer. */
-  static async load(location: ModelLocation, settings: SessionSettings): Promise<LocalModel> {
+  /**
+   * Loads a model: the worker creates the session while this thread loads the tokenizer. `worker`,
+   * from `startModelWorker()`, lets its thread boot while the caller was still finding the model.
+   */
+  static async load(location: ModelLocation, settings: SessionSettings, worker = startModelWorker()): Promise<LocalModel> {
     const started = performance.now();
-    const worker = new Worker(new URL('./model-worker.js', import.meta.url));
     const stopFlag = new SharedArrayBuffer(4);
     const decoderLoaded = new Promise<DecoderInfo>((resolve, reject) => {
       const onMessage = (reply: WorkerReply): void => {

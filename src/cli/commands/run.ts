@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-text.js';
-import { LocalModel } from '../../runtime/local-model.js';
+import { LocalModel, startModelWorker } from '../../runtime/local-model.js';
 import type { ChatMessage } from '../../runtime/render-chat-template.js';
 import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
@@ -65,26 +65,36 @@ function parseThreads(raw: string): number {
 export async function runRun(options: RunOptions): Promise<number> {
   // Validate sampling flags before any download or load.
   samplingFrom(options, {}, FALLBACK_SAMPLING);
-  const piped = await readPipedStdin();
-  const promptText = joinPrompt(options.prompt.length > 0 ? options.prompt.join(' ') : undefined, piped);
-  const interactive = promptText === undefined && process.stdin.isTTY === true;
-  if (promptText === undefined && !interactive) {
-    throw new UsageError('No prompt: give one after the model name, or pipe text on stdin.');
-  }
-
-  const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
-  const spinner = startSpinner(`loading ${acquired.label}`, options.quiet === true || options.json === true);
+  // The model's thread boots (onnxruntime included) while stdin is read and the model found.
+  const worker = startModelWorker();
   let model: LocalModel;
+  let label: string;
+  let promptText: string | undefined;
+  let interactive: boolean;
   try {
-    model = await LocalModel.load(acquired.location, sessionSettings(options));
-  } finally {
-    spinner.stop();
+    const piped = await readPipedStdin();
+    promptText = joinPrompt(options.prompt.length > 0 ? options.prompt.join(' ') : undefined, piped);
+    interactive = promptText === undefined && process.stdin.isTTY === true;
+    if (promptText === undefined && !interactive) {
+      throw new UsageError('No prompt: give one after the model name, or pipe text on stdin.');
+    }
+    const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
+    label = acquired.label;
+    const spinner = startSpinner(`loading ${label}`, options.quiet === true || options.json === true);
+    try {
+      model = await LocalModel.load(acquired.location, sessionSettings(options), worker);
+    } finally {
+      spinner.stop();
+    }
+  } catch (error) {
+    await worker.terminate();
+    throw error;
   }
   try {
     if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
     if (options.verbose && model.info.optimization) process.stderr.write(`note: ${model.info.optimization}\n`);
-    if (interactive) return await runChat(model, options, acquired.label);
-    return await answerOnce(model, options, promptText as string, acquired.label);
+    if (interactive) return await runChat(model, options, label);
+    return await answerOnce(model, options, promptText as string, label);
   } finally {
     await model.dispose();
   }
