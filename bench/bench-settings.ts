@@ -47,8 +47,8 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
   const models = BENCH_MODELS.filter((model) => ids.includes(model.id));
   const common = { models, threads: request.threads, genTokens: 32, ttftPrompt: 32, prefillPrompt: 512, tableContexts: [128, 2048], coldPrompt: COLD_PROMPT };
   const settings: BenchSettings = request.quick
-    ? { ...common, set: 'quick', shortReps: 2, longReps: 1, chartContexts: [128, 512, 2048], coldReps: 2, downloadBytes: 256e6, downloadReps: 1 }
-    : { ...common, set: 'full', shortReps: 3, longReps: 1, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, downloadBytes: 1e9, downloadReps: 2 };
+    ? { ...common, set: 'quick', shortReps: 2, longReps: 2, chartContexts: [128, 512, 2048], coldReps: 2, downloadBytes: 256e6, downloadReps: 1 }
+    : { ...common, set: 'full', shortReps: 3, longReps: 2, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, downloadBytes: 1e9, downloadReps: 2 };
   if (request.reps !== undefined) Object.assign(settings, { shortReps: request.reps, longReps: request.reps, coldReps: request.reps, downloadReps: request.reps });
   if (request.skipDownload) settings.downloadBytes = 0;
   return settings;
