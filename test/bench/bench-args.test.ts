@@ -40,12 +40,12 @@ describe('benchSettings', () => {
       { promptLength: 32, reps: 3 },
       { promptLength: 128, reps: 3 },
       { promptLength: 512, reps: 3 },
-      { promptLength: 2048, reps: 1 },
+      { promptLength: 2048, reps: 2 },
     ]);
     assert.equal(table.vocab, 1000);
     assert.deepEqual(chartOnlyPlan(settings, 1000).runs, [
-      { promptLength: 1024, reps: 1 },
-      { promptLength: 4096, reps: 1 },
+      { promptLength: 1024, reps: 2 },
+      { promptLength: 4096, reps: 2 },
     ]);
     assert.deepEqual(chartOnlyPlan(benchSettings({ ...request, quick: true }), 1000).runs, []);
   });
