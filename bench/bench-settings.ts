@@ -22,6 +22,8 @@ export interface BenchSettings {
   /** Fresh processes per cold time to first token. */
   coldReps: number;
   coldPrompt: string;
+  /** Repetitions of a chat's second turn, timed with the conversation's cache reused and not. */
+  chatTurnReps: number;
   /** Size of the file `owm pull` and `curl` download, 0 to skip. */
   downloadBytes: number;
   downloadReps: number;
@@ -47,9 +49,12 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
   const models = BENCH_MODELS.filter((model) => ids.includes(model.id));
   const common = { models, threads: request.threads, genTokens: 32, ttftPrompt: 32, prefillPrompt: 512, tableContexts: [128, 2048], coldPrompt: COLD_PROMPT };
   const settings: BenchSettings = request.quick
-    ? { ...common, set: 'quick', shortReps: 2, longReps: 2, chartContexts: [128, 512, 2048], coldReps: 2, downloadBytes: 256e6, downloadReps: 1 }
-    : { ...common, set: 'full', shortReps: 3, longReps: 2, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, downloadBytes: 1e9, downloadReps: 2 };
-  if (request.reps !== undefined) Object.assign(settings, { shortReps: request.reps, longReps: request.reps, coldReps: request.reps, downloadReps: request.reps });
+    ? { ...common, set: 'quick', shortReps: 2, longReps: 2, chartContexts: [128, 512, 2048], coldReps: 2, chatTurnReps: 1, downloadBytes: 256e6, downloadReps: 1 }
+    : { ...common, set: 'full', shortReps: 3, longReps: 2, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, chatTurnReps: 2, downloadBytes: 1e9, downloadReps: 2 };
+  if (request.reps !== undefined) {
+    const reps = request.reps;
+    Object.assign(settings, { shortReps: reps, longReps: reps, coldReps: reps, chatTurnReps: reps, downloadReps: reps });
+  }
   if (request.skipDownload) settings.downloadBytes = 0;
   return settings;
 }

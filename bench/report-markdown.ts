@@ -69,6 +69,7 @@ function modelSection(results: BenchResults, model: ModelResult): string[] {
     ...markdownTable(['owm vs', 'TTFT warm', 'TTFT cold', `prefill@${settings.prefillPrompt}`, `decode@${short}`, `decode@${long}`], ratioRows(results, model)),
     '',
     ...decodeVsContext(results, model),
+    ...chatTurn(model),
     ...footnotes(model),
   ];
   return lines;
@@ -110,6 +111,18 @@ function decodeVsContext(results: BenchResults, model: ModelResult): string[] {
     rate(roofline(results, model, context)),
   ]);
   return ['Decode tok/s by context (prompt length before decoding):', '', ...markdownTable(['context', ...ids.map((id) => PEER_NAMES[id]), 'roofline'], rows), ''];
+}
+
+/** owm's chat: the second turn's wait with the conversation's cache reused, against prefilling it again. */
+function chatTurn(model: ModelResult): string[] {
+  const turn = peer(model, 'owm-api')?.measurement?.chatTurn;
+  if (!turn) return [];
+  const [reuse, fresh] = [turn.reuseTtftMs.median, turn.freshTtftMs.median];
+  return [
+    `Chat (owm API): the second turn of a ${turn.conversationTokens}-token conversation starts answering after ${ms(reuse)} ms ` +
+      `with the conversation's cache reused (${turn.reusedTokens} tokens), against ${ms(fresh)} ms prefilling it all again (${ratio(fresh, reuse)} sooner).`,
+    '',
+  ];
 }
 
 function footnotes(model: ModelResult): string[] {

@@ -115,6 +115,13 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
     return report;
   };
   const api = await step('owm in-process API', measureOwmApi, true);
+  if (settings.chatTurnReps > 0 && api.measurement) {
+    // In a process of its own, so that the table's peak RSS stays that of its prompts alone.
+    log(`${model.id}: owm in-process API, a chat's second turn`);
+    const chat = await measureOwmApi({ ...base, coldReps: 0, plan: { runs: [], genTokens: settings.genTokens, vocab }, chatTurnReps: settings.chatTurnReps });
+    api.measurement.chatTurn = chat.measurement?.chatTurn;
+    if (!chat.measurement) log(`${model.id}: chat turn not measured: ${chat.reason}`);
+  }
   await step('owm CLI', measureOwmCli, false);
   // The floor runs the graph owm really loaded, which the load-time optimizer may have rewritten.
   const loaded = api.measurement?.extra?.modelPath;

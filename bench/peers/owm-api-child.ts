@@ -1,5 +1,6 @@
 import type * as SessionSettingsModule from '../../src/cli/session-settings.js';
 import type * as LocalModelModule from '../../src/runtime/local-model.js';
+import { measureChatTurn } from './chat-turn.js';
 import { childMain } from './child-main.js';
 import { importDist } from './dist-module.js';
 import { measurePlan } from './measure-plan.js';
@@ -34,7 +35,10 @@ await childMain('owm api', async (request, log) => {
       },
       log,
     );
-    return { loadMs: info.loadMs, ...results, notes, extra: { modelPath: info.modelPath, optimization: info.optimization ?? 'none' } };
+    const chatTurnReps = Number(request.options?.chatTurnReps ?? 0);
+    if (chatTurnReps > 0) log('chat: a second turn, cache reused and not');
+    const chatTurn = chatTurnReps > 0 ? await measureChatTurn(model, chatTurnReps) : undefined;
+    return { loadMs: info.loadMs, ...results, notes, chatTurn, extra: { modelPath: info.modelPath, optimization: info.optimization ?? 'none' } };
   } finally {
     await model.dispose();
   }

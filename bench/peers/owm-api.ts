@@ -5,6 +5,12 @@ import { runPeerChild } from './run-peer-child.js';
 export function measureOwmApi(target: PeerTarget): Promise<PeerReport> {
   const { prepared } = target;
   return reportPeer('owm-api', () =>
-    runPeerChild('./owm-api-child.ts', { dir: prepared.dir, modelFile: prepared.modelFile, threads: target.threads, plan: target.plan }),
+    runPeerChild('./owm-api-child.ts', {
+      dir: prepared.dir,
+      modelFile: prepared.modelFile,
+      threads: target.threads,
+      plan: target.plan,
+      options: { chatTurnReps: String(target.chatTurnReps ?? 0) },
+    }),
   );
 }

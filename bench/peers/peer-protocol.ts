@@ -62,4 +62,16 @@ export interface PeerMeasurement {
   notes: string[];
   /** Peer-specific values the parent needs (the graph owm loaded). */
   extra?: Record<string, string>;
+  /** owm API only: a chat's second turn with and without the cached conversation. */
+  chatTurn?: ChatTurnTimes;
+}
+
+/** Time to the first token of a chat's second turn, the conversation's cache reused or not. */
+export interface ChatTurnTimes {
+  /** Prompt tokens of the second turn (the whole conversation). */
+  conversationTokens: number;
+  /** How many of them the cache already held. */
+  reusedTokens: number;
+  reuseTtftMs: Spread;
+  freshTtftMs: Spread;
 }

@@ -14,6 +14,8 @@ export interface PeerTarget {
   coldReps: number;
   /** The text prompt of the cold runs (fed raw, without a chat template). */
   coldPrompt: string;
+  /** Repetitions of the chat's second turn (owm API only; none when absent). */
+  chatTurnReps?: number;
 }
 
 /** One peer's numbers on one model, or why it has none. */

@@ -73,6 +73,18 @@ describe('reportMarkdown', () => {
     assert.match(markdown, /\| roofline \| n\/a \| n\/a \| n\/a \| 0\.20× \| 0\.10× \|/);
     assert.match(markdown, /\| owm ÷ curl \| 1\.50× \|/);
   });
+
+  test("the chat's second turn, with and without the cached conversation, when the owm API measured it", () => {
+    assert.doesNotMatch(markdown, /Chat \(owm API\)/);
+    const results = fixture();
+    const api = results.models[0].peers.find((report) => report.peer === 'owm-api')?.measurement;
+    assert.ok(api);
+    api.chatTurn = { conversationTokens: 2100, reusedTokens: 2080, reuseTtftMs: flat(120), freshTtftMs: flat(6000) };
+    assert.match(
+      reportMarkdown(results),
+      /Chat \(owm API\): the second turn of a 2100-token conversation starts answering after 120 ms with the conversation's cache reused \(2080 tokens\), against 6000 ms prefilling it all again \(50\.00× sooner\)\./,
+    );
+  });
 });
 
 describe('decodeVsContextSvg', () => {
