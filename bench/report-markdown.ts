@@ -1,4 +1,5 @@
 import { formatBytes } from '../src/format-bytes.js';
+import { commonPrefixLength } from '../src/runtime/common-prefix-length.js';
 import type { BenchResults, ModelResult } from './bench-results.js';
 import type { PeerId, PeerReport } from './peers/peer-target.js';
 import type { RunResult } from './peers/peer-protocol.js';
@@ -138,7 +139,7 @@ function footnotes(model: ModelResult): string[] {
   if (reference.length > 0) {
     const agreement = model.peers
       .filter((report) => report.peer !== 'owm-api' && (report.measurement?.firstTokens.length ?? 0) > 0)
-      .map((report) => `${PEER_NAMES[report.peer]} ${samePrefix(reference, report.measurement?.firstTokens ?? [])}/${reference.length}`);
+      .map((report) => `${PEER_NAMES[report.peer]} ${commonPrefixLength(reference, report.measurement?.firstTokens ?? [])}/${reference.length}`);
     if (agreement.length > 0) lines.push(`- Greedy tokens equal to owm's (first run, leading tokens): ${agreement.join(', ')}`);
   }
   return [...lines, ''];
@@ -186,12 +187,6 @@ function peer(model: ModelResult, id: PeerId): PeerReport | undefined {
 
 function runAt(report: PeerReport | undefined, promptLength: number): RunResult | undefined {
   return report?.measurement?.runs.find((run) => run.promptLength === promptLength);
-}
-
-function samePrefix(a: number[], b: number[]): number {
-  let count = 0;
-  while (count < a.length && count < b.length && a[count] === b[count]) count++;
-  return count;
 }
 
 function ratio(numerator: number | undefined, denominator: number | undefined): string {

@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { commonPrefixLength } from './common-prefix-length.js';
 import { float16ToFloat32 } from './float16.js';
 import type { GraphSignature } from './graph-signature.js';
 
@@ -21,8 +22,7 @@ export type KvStrategy = 'grow' | 'shared' | 'append';
  */
 export class KvDecoder {
   private past = new Map<string, ort.Tensor>();
-  private pastLength = 0;
-  /** The ids whose rows the cache holds, in order (their count is `pastLength`). */
+  /** The ids whose rows the cache holds, in order. */
   private cachedIds: number[] = [];
   private capacity = 0;
   private readonly fetchNames: string[];
@@ -53,7 +53,7 @@ export class KvDecoder {
 
   /** Tokens in the cache. */
   get length(): number {
-    return this.pastLength;
+    return this.cachedIds.length;
   }
 
   /**
@@ -61,7 +61,6 @@ export class KvDecoder {
    * the shared and append strategies allocate their buffers once; otherwise they grow as needed.
    */
   reset(capacity = 0): void {
-    this.pastLength = 0;
     this.cachedIds = [];
     if (this.preallocated) {
       if (capacity > this.capacity) this.allocateBuffers(capacity);
@@ -78,16 +77,13 @@ export class KvDecoder {
    * Returns how many leading ids are kept: feed `promptIds.slice(kept)` next.
    */
   startSequence(promptIds: readonly number[], capacity: number): number {
-    let kept = 0;
-    const limit = Math.min(this.cachedIds.length, promptIds.length - 1);
-    while (kept < limit && this.cachedIds[kept] === promptIds[kept]) kept++;
-    if (kept === 0) {
+    const kept = Math.min(commonPrefixLength(this.cachedIds, promptIds), promptIds.length - 1);
+    if (kept <= 0) {
       this.reset(capacity);
       return 0;
     }
     if (this.strategy === 'grow') this.truncateGrown(kept);
     // The fixed-capacity buffers keep their later rows, which the attention mask hides until overwritten.
-    this.pastLength = kept;
     this.cachedIds.length = kept;
     if (this.preallocated && capacity > this.capacity) this.allocateBuffers(capacity);
     return kept;
@@ -95,13 +91,13 @@ export class KvDecoder {
 
   /** Cuts the grow strategy's caches ([1, heads, length, headDim]) to their first `rows` rows. */
   private truncateGrown(rows: number): void {
-    if (rows === this.pastLength) return;
+    if (rows === this.length) return;
     const { kvHeads, headDim } = this.signature;
     for (const [name, tensor] of this.past) {
       const source = tensor.data as Float32Array | Uint16Array;
       const data = source instanceof Uint16Array ? new Uint16Array(kvHeads * rows * headDim) : new Float32Array(kvHeads * rows * headDim);
       for (let head = 0; head < kvHeads; head++) {
-        const from = head * this.pastLength * headDim;
+        const from = head * this.length * headDim;
         data.set(source.subarray(from, from + rows * headDim), head * rows * headDim);
       }
       this.past.set(name, new ort.Tensor(tensor.type as 'float32' | 'float16', data, [1, kvHeads, rows, headDim]));
@@ -112,7 +108,7 @@ export class KvDecoder {
   private allocateBuffers(capacity: number): void {
     const { kvType, kvHeads, headDim } = this.signature;
     const size = kvHeads * capacity * headDim;
-    const rowBlock = this.pastLength * headDim;
+    const rowBlock = this.length * headDim;
     const grown = new Map<string, ort.Tensor>();
     for (const name of this.signature.layers.flatMap((layer) => [layer.pastKey, layer.pastValue])) {
       const data = kvType === 'float16' ? new Uint16Array(size) : new Float32Array(size);
@@ -134,7 +130,7 @@ export class KvDecoder {
   async forward(ids: readonly number[]): Promise<Float32Array> {
     const { signature } = this;
     const count = ids.length;
-    const total = this.pastLength + count;
+    const total = this.length + count;
     if (this.preallocated && total > this.capacity) this.allocateBuffers(Math.max(total, 2 * this.capacity, 256));
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, count]),
@@ -142,11 +138,11 @@ export class KvDecoder {
     if (signature.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     if (signature.hasPositionIds) {
       const positions = new BigInt64Array(count);
-      for (let i = 0; i < count; i++) positions[i] = BigInt(this.firstPosition + this.pastLength + i);
+      for (let i = 0; i < count; i++) positions[i] = BigInt(this.firstPosition + this.length + i);
       feeds.position_ids = new ort.Tensor('int64', positions, [1, count]);
     }
     if (signature.hasNumLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
-    if (signature.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(this.pastLength > 0 ? 1 : 0), [1]);
+    if (signature.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(this.length > 0 ? 1 : 0), [1]);
     for (const [name, tensor] of this.past) feeds[name] = tensor;
 
     if (this.strategy === 'shared') {
@@ -178,7 +174,6 @@ export class KvDecoder {
 
   /** Records `ids` as cached after a successful run. */
   private advance(ids: readonly number[]): void {
-    this.pastLength += ids.length;
     for (const id of ids) this.cachedIds.push(id);
   }
 
@@ -189,7 +184,7 @@ export class KvDecoder {
     const source = rows.data as Float32Array | Uint16Array;
     const block = count * headDim;
     for (let head = 0; head < kvHeads; head++) {
-      target.set(source.subarray(head * block, (head + 1) * block), (head * this.capacity + this.pastLength) * headDim);
+      target.set(source.subarray(head * block, (head + 1) * block), (head * this.capacity + this.length) * headDim);
     }
   }
 }

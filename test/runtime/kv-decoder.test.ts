@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { commonPrefixLength } from '../../src/runtime/common-prefix-length.js';
 import { readGraphSignature } from '../../src/runtime/graph-signature.js';
 import { KvDecoder, type KvStrategy } from '../../src/runtime/kv-decoder.js';
 import { optimizeModel } from '../../src/runtime/optimize/index.js';
@@ -98,7 +99,7 @@ test('a new sequence keeps the cached rows of the prefix it shares with the last
       await replay();
       const kept = decoder.startSequence(next, next.length + 4);
       const label = `${path.basename(path.dirname(file))} ${strategy}, ${kept} of ${next.length} kept`;
-      assert.equal(kept, Math.min(sharedPrefix(next, last), next.length - 1), label);
+      assert.equal(kept, Math.min(commonPrefixLength(next, last), next.length - 1), label);
       const reused = Float32Array.from(await decoder.forward(next.slice(kept)));
       fresh.reset(next.length + 4);
       const expected = await fresh.forward(next);
@@ -108,9 +109,3 @@ test('a new sequence keeps the cached rows of the prefix it shares with the last
     await session.release();
   }
 });
-
-function sharedPrefix(a: number[], b: number[]): number {
-  let length = 0;
-  while (length < a.length && length < b.length && a[length] === b[length]) length++;
-  return length;
-}
