@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
+import { deferred } from './deferred.js';
 import { generateText, type GenerationRequest, type GenerationStats } from './generate-text.js';
 import type { TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
 import type { ModelLocation } from './load-decoder.js';
@@ -93,22 +94,17 @@ export class LocalModel {
   generate(request: GenerationRequest): Generation {
     if (this.busy) throw new Error('LocalModel.generate called while a generation is running');
     Atomics.store(this.stopFlag, 0, 0);
-    let resolveStats!: (stats: GenerationStats) => void;
-    let rejectStats!: (error: unknown) => void;
-    const stats = new Promise<GenerationStats>((resolve, reject) => {
-      resolveStats = resolve;
-      rejectStats = reject;
-    });
-    stats.catch(() => {});
-    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan), resolveStats);
+    const stats = deferred<GenerationStats>();
+    stats.promise.catch(() => {});
+    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan), stats.resolve);
     return {
-      stats,
+      stats: stats.promise,
       stop: () => Atomics.store(this.stopFlag, 0, 1),
       async *[Symbol.asyncIterator]() {
         try {
           yield* pieces;
         } catch (error) {
-          rejectStats(error);
+          stats.reject(error);
           throw error;
         }
       },
@@ -121,45 +117,38 @@ export class LocalModel {
     const queue: number[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
-    let failure: Error | undefined;
-    let resolveStats!: (stats: TokenRunStats) => void;
-    let rejectStats!: (error: Error) => void;
-    const stats = new Promise<TokenRunStats>((resolve, reject) => {
-      resolveStats = resolve;
-      rejectStats = reject;
-    });
-    stats.catch(() => {});
+    const stats = deferred<TokenRunStats>();
+    stats.promise.catch(() => {});
 
     const finish = (): void => {
       finished = true;
       this.busy = false;
       this.worker.off('message', onMessage);
       this.worker.off('error', onError);
+      wake?.();
     };
     const onMessage = (reply: WorkerReply): void => {
-      if (reply.type === 'token') queue.push(reply.id);
-      else if (reply.type === 'done') {
-        resolveStats(reply.stats);
+      if (reply.type === 'token') {
+        queue.push(reply.id);
+        wake?.();
+      } else if (reply.type === 'done') {
+        stats.resolve(reply.stats);
         finish();
       } else if (reply.type === 'error') {
-        failure = deserialize(reply.error);
-        rejectStats(failure);
+        stats.reject(deserialize(reply.error));
         finish();
       }
-      wake?.();
     };
     const onError = (error: Error): void => {
-      failure = error;
-      rejectStats(error);
+      stats.reject(error);
       finish();
-      wake?.();
     };
     this.worker.on('message', onMessage);
     this.worker.on('error', onError);
     this.worker.postMessage({ type: 'generate', plan } satisfies WorkerRequest);
 
     return {
-      stats,
+      stats: stats.promise,
       stop: () => Atomics.store(this.stopFlag, 0, 1),
       async *[Symbol.asyncIterator]() {
         for (;;) {
@@ -167,8 +156,11 @@ export class LocalModel {
             yield queue.shift() as number;
             continue;
           }
-          if (failure) throw failure;
-          if (finished) return;
+          if (finished) {
+            // Ends the ids, or throws the worker's error.
+            await stats.promise;
+            return;
+          }
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }

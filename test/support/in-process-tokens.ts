@@ -1,3 +1,4 @@
+import { deferred } from '../../src/runtime/deferred.js';
 import { generateTokens, type TokenRunStats, type TokenSource } from '../../src/runtime/generate-tokens.js';
 import type { KvDecoder } from '../../src/runtime/kv-decoder.js';
 
@@ -5,11 +6,10 @@ import type { KvDecoder } from '../../src/runtime/kv-decoder.js';
 export function inProcessTokens(decoder: KvDecoder): TokenSource {
   return (plan) => {
     let stopped = false;
-    let resolveStats!: (stats: TokenRunStats) => void;
-    const stats = new Promise<TokenRunStats>((resolve) => (resolveStats = resolve));
+    const stats = deferred<TokenRunStats>();
     const ids = generateTokens(decoder, plan, () => stopped);
     return {
-      stats,
+      stats: stats.promise,
       stop: () => {
         stopped = true;
       },
@@ -23,7 +23,7 @@ export function inProcessTokens(decoder: KvDecoder): TokenSource {
         } finally {
           // A reader that leaves early has stopped the loop: run it to its end for the statistics.
           while (!next.done) next = await ids.next();
-          resolveStats(next.value);
+          stats.resolve(next.value);
         }
       },
     };
