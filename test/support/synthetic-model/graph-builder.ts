@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { attribute, type AttributeValue } from '../../../src/runtime/optimize/graph-writer.js';
 
 const { onnx } = onnxProto;
 
@@ -13,9 +14,6 @@ export const DataType = {
   BOOL: onnx.TensorProto.DataType.BOOL,
   FLOAT16: onnx.TensorProto.DataType.FLOAT16,
 } as const;
-
-/** An attribute value: an integer, a list of integers, or a float. */
-export type AttributeValue = number | number[] | { float: number };
 
 /** Adds a one-output node named `<scope>/<opType>` (numbered when repeated); returns its output. */
 export type ScopedOp = (opType: string, inputs: string[], attributes?: Record<string, AttributeValue>, output?: string) => string;
@@ -210,13 +208,6 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): Onnx.IValueInfo
       },
     },
   };
-}
-
-function attribute(name: string, value: AttributeValue): Onnx.IAttributeProto {
-  const { AttributeType } = onnx.AttributeProto;
-  if (typeof value === 'number') return { name, type: AttributeType.INT, i: value };
-  if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
-  return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
 function fieldHeader(key: number, length: number): Uint8Array {
