@@ -1,3 +1,4 @@
+import type { GenerationStats } from '../../src/runtime/generate-text.js';
 import type * as LocalModelModule from '../../src/runtime/local-model.js';
 import { spread } from '../../src/runtime/measure-speed.js';
 import type { ChatTurnTimes } from './peer-protocol.js';
@@ -16,7 +17,7 @@ const REPLY_TOKENS = 16;
  * cache ignored (the whole conversation prefilled again), alternately, `reps` times each.
  */
 export async function measureChatTurn(model: LocalModel, reps: number): Promise<ChatTurnTimes> {
-  const answer = async (messages: Message[], freshCache: boolean): Promise<{ text: string; stats: Awaited<ReturnType<LocalModel['generate']>['stats']> }> => {
+  const answer = async (messages: Message[], freshCache: boolean): Promise<{ text: string; stats: GenerationStats }> => {
     const generation = model.generate({ messages, sampling: GREEDY, maxTokens: REPLY_TOKENS, stop: [], think: 'show', freshCache });
     let text = '';
     for await (const piece of generation) text += piece;
