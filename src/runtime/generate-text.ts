@@ -117,38 +117,44 @@ export async function* generateText(
     eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
     reusePrefix: request.freshCache !== true,
   });
-  for await (const id of stream) {
-    generated.push(id);
-    const match = stops.push(streamer.push(id));
-    const piece = emit(match.emit);
-    if (piece) yield piece;
-    if (match.stopped) {
-      stoppedByString = true;
-      stream.stop();
-      break;
+  let completed = false;
+  try {
+    for await (const id of stream) {
+      generated.push(id);
+      const match = stops.push(streamer.push(id));
+      const piece = emit(match.emit);
+      if (piece) yield piece;
+      if (match.stopped) {
+        stoppedByString = true;
+        stream.stop();
+        break;
+      }
     }
+    if (!stoppedByString) {
+      const tail = emit(stops.push(streamer.flush()).emit + stops.flush());
+      if (tail) yield tail;
+    }
+    const rest = think?.flush();
+    if (rest) yield rest;
+    completed = true;
+  } finally {
+    // A reader that leaves early stops the loop; the statistics are reported all the same.
+    if (!completed) stream.stop();
+    const run = await stream.stats;
+    let stopReason: StopReason = completed ? run.stopReason : 'interrupted';
+    if (stoppedByString) stopReason = 'stop-string';
+    else if (stopReason === 'max-tokens' && budget === room) stopReason = 'context';
+    onDone({
+      promptTokens: promptIds.length,
+      reusedPromptTokens: run.reusedTokens,
+      generatedTokens: generated.length,
+      timeToFirstTokenMs: run.timeToFirstTokenMs,
+      prefillMs: run.prefillMs,
+      prefillTokensPerSecond: run.prefillMs > 0 ? ((promptIds.length - run.reusedTokens) / run.prefillMs) * 1000 : 0,
+      decodeMs: run.decodeMs,
+      decodeTokensPerSecond: run.decodeMs > 0 && run.decodeSteps > 0 ? (run.decodeSteps / run.decodeMs) * 1000 : 0,
+      stopReason,
+      tokenIds: generated,
+    });
   }
-  if (!stoppedByString) {
-    const tail = emit(stops.push(streamer.flush()).emit + stops.flush());
-    if (tail) yield tail;
-  }
-  const rest = think?.flush();
-  if (rest) yield rest;
-
-  const run = await stream.stats;
-  let stopReason: StopReason = run.stopReason;
-  if (stoppedByString) stopReason = 'stop-string';
-  else if (stopReason === 'max-tokens' && budget === room) stopReason = 'context';
-  onDone({
-    promptTokens: promptIds.length,
-    reusedPromptTokens: run.reusedTokens,
-    generatedTokens: generated.length,
-    timeToFirstTokenMs: run.timeToFirstTokenMs,
-    prefillMs: run.prefillMs,
-    prefillTokensPerSecond: run.prefillMs > 0 ? ((promptIds.length - run.reusedTokens) / run.prefillMs) * 1000 : 0,
-    decodeMs: run.decodeMs,
-    decodeTokensPerSecond: run.decodeMs > 0 && run.decodeSteps > 0 ? (run.decodeSteps / run.decodeMs) * 1000 : 0,
-    stopReason,
-    tokenIds: generated,
-  });
 }

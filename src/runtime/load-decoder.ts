@@ -21,6 +21,8 @@ export interface LoadedDecoder {
   session: CreatedSession;
   signature: GraphSignature;
   decoder: KvDecoder;
+  /** Another decoder over the same session with a KV cache of its own (one per sequence held at once). */
+  createDecoder(): KvDecoder;
   /** Token ids the model accepts: [0, vocabSize). */
   vocabSize: number;
   /** The graph loaded: the model's own, or its fused rewrite. */
@@ -52,13 +54,17 @@ export async function loadDecoder(location: ModelLocation, settings: SessionSett
       code: 'unsupported-graph',
     });
   }
+  const strategy = await kvStrategy(location.dir, signature);
+  const firstPosition = firstPositionId(config?.model_type);
+  const createDecoder = (): KvDecoder => new KvDecoder(session.session, signature, strategy, firstPosition);
   return {
     vocabSize,
     modelPath: loadedPath,
     optimization: describeOptimization(optimization),
     session,
     signature,
-    decoder: new KvDecoder(session.session, signature, await kvStrategy(location.dir, signature), firstPositionId(config?.model_type)),
+    decoder: createDecoder(),
+    createDecoder,
     loadMs: performance.now() - started,
   };
 }

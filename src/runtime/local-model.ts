@@ -1,20 +1,32 @@
 import { Worker } from 'node:worker_threads';
 import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
-import { deferred } from './deferred.js';
+import { deferred, type Deferred } from './deferred.js';
 import { generateText, type GenerationRequest, type GenerationStats } from './generate-text.js';
 import type { TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
 import type { ModelLocation } from './load-decoder.js';
 import type { GenerationDefaults } from './load-generation-config.js';
 import { loadTextModel, type TextModel } from './load-text-model.js';
+import { SlotPool, type SlotTicket } from './slot-pool.js';
 import type { DecoderInfo, SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /** A running generation: its text pieces as they come, and its statistics at the end. */
 export interface Generation extends AsyncIterable<string> {
-  /** Asks the model to stop after the current step; the text so far stays valid. */
+  /** Asks the model to stop after the current step (or leaves the queue); the text so far stays valid. */
   stop(): void;
-  /** Resolves once the pieces have been read to the end, with the statistics. */
+  /** Resolves once the generation ended, read to the end or left early, with the statistics. */
   readonly stats: Promise<GenerationStats>;
+}
+
+/** Anything that answers generation requests: a model loaded here, or a server (`owm run --host`). */
+export interface TextGenerator {
+  generate(request: GenerationRequest, options?: GenerateOptions): Generation;
+}
+
+/** Per-request options of `generate`. */
+export interface GenerateOptions {
+  /** Aborting it stops the generation after the current step, or takes it out of the queue. */
+  signal?: AbortSignal;
 }
 
 /** Facts about a loaded model. */
@@ -25,6 +37,14 @@ export interface ModelInfo extends DecoderInfo {
   /** Sampling settings from the model's generation_config.json. */
   sampling: GenerationDefaults['sampling'];
   maxNewTokens?: number;
+}
+
+/** How many requests a loaded model serves at once. */
+export interface Concurrency {
+  /** Sequences held at once, each with a KV cache of its own. @default 1 */
+  parallel?: number;
+  /** Requests that may wait for a free sequence; more are refused at once. @default unbounded */
+  maxQueue?: number;
 }
 
 /** Starts the thread a model will run in (it imports onnxruntime at once); pass it to `LocalModel.load`, or terminate it. */
@@ -39,29 +59,53 @@ function deserialize(error: SerializedError): Error {
   return rebuilt;
 }
 
+/** What the main thread keeps of a token loop running in the worker. */
+interface RunningLoop {
+  onReply(reply: WorkerReply): void;
+  /** Ends the loop with `error` (the worker broke). */
+  fail(error: Error): void;
+  stop(): void;
+  ended: Promise<unknown>;
+}
+
 /**
- * A model loaded in two halves: the ONNX session in a worker thread, which runs the token loop,
+ * A model loaded in two halves: the ONNX session in a worker thread, which runs the token loops,
  * and the tokenizer and chat template here, which turn messages into ids and ids into text. The
  * halves load at the same time, and this thread can stop a generation without waiting for a step.
+ *
+ * Requests are queued for `parallel` slots (sequences with a KV cache each, stepped in turn by the
+ * worker); each can be stopped on its own, and `dispose` ends them cleanly before freeing the session.
  */
-export class LocalModel {
-  private busy = false;
+export class LocalModel implements TextGenerator {
+  private readonly loops = new Map<number, RunningLoop>();
+  private readonly pool: SlotPool;
+  private nextRequestId = 1;
+  private closing?: Promise<void>;
+  private unloaded?: Deferred<void>;
 
   private constructor(
     private readonly worker: Worker,
     private readonly text: TextModel,
     readonly info: ModelInfo,
-    /** Shared with the worker, which checks it between steps. */
-    private readonly stopFlag: Int32Array,
-  ) {}
+    concurrency: Concurrency,
+  ) {
+    this.pool = new SlotPool(Math.max(1, concurrency.parallel ?? 1), concurrency.maxQueue ?? Number.POSITIVE_INFINITY);
+    worker.on('message', (reply: WorkerReply) => this.dispatch(reply));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', () => this.failAll(new RuntimeError('The model worker ended unexpectedly.', { code: 'runtime' })));
+  }
 
   /**
    * Loads a model: the worker creates the session while this thread loads the tokenizer. `worker`,
    * from `startModelWorker()`, lets its thread boot while the caller was still finding the model.
    */
-  static async load(location: ModelLocation, settings: SessionSettings, worker = startModelWorker()): Promise<LocalModel> {
+  static async load(
+    location: ModelLocation,
+    settings: SessionSettings,
+    options: Concurrency & { worker?: Worker } = {},
+  ): Promise<LocalModel> {
     const started = performance.now();
-    const stopFlag = new SharedArrayBuffer(4);
+    const worker = options.worker ?? startModelWorker();
     const decoderLoaded = new Promise<DecoderInfo>((resolve, reject) => {
       const onMessage = (reply: WorkerReply): void => {
         if (reply.type === 'loaded') resolve(reply.info);
@@ -69,7 +113,7 @@ export class LocalModel {
       };
       worker.on('message', onMessage);
       worker.once('error', reject);
-      worker.postMessage({ type: 'load', location, settings, stopFlag } satisfies WorkerRequest);
+      worker.postMessage({ type: 'load', location, settings } satisfies WorkerRequest);
     });
     const [decoder, text] = await Promise.all([decoderLoaded, loadTextModel(location.dir)]).catch(async (error: unknown) => {
       await worker.terminate();
@@ -87,89 +131,172 @@ export class LocalModel {
       sampling: defaults.sampling,
       maxNewTokens: defaults.maxNewTokens,
     };
-    return new LocalModel(worker, text, info, new Int32Array(stopFlag));
+    return new LocalModel(worker, text, info, options);
   }
 
-  /** Generates a reply; one generation at a time. */
-  generate(request: GenerationRequest): Generation {
-    if (this.busy) throw new Error('LocalModel.generate called while a generation is running');
-    Atomics.store(this.stopFlag, 0, 0);
+  /** The tokenizer, chat template and defaults this model's requests are encoded with. */
+  get textModel(): TextModel {
+    return this.text;
+  }
+
+  /** Requests generating now, and waiting for a slot. */
+  get load(): { running: number; queued: number } {
+    return { running: this.pool.running, queued: this.pool.queued };
+  }
+
+  /**
+   * Starts a reply: it waits for a free slot, then streams. Throws a `queue-full` error at once when
+   * the slots and the queue are full, and an `unloaded` error once the model is being disposed.
+   */
+  generate(request: GenerationRequest, options: GenerateOptions = {}): Generation {
+    if (this.closing) throw unloadedError();
+    const ticket = this.pool.admit();
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener('abort', abort, { once: true });
     const stats = deferred<GenerationStats>();
     stats.promise.catch(() => {});
-    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan), stats.resolve);
+    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan, ticket, controller.signal), stats.resolve);
     return {
       stats: stats.promise,
-      stop: () => Atomics.store(this.stopFlag, 0, 1),
+      stop: () => controller.abort(),
       async *[Symbol.asyncIterator]() {
         try {
           yield* pieces;
         } catch (error) {
           stats.reject(error);
           throw error;
+        } finally {
+          // A request that never reached the token loop (a prompt too long) gives its place back here.
+          ticket.release();
+          options.signal?.removeEventListener('abort', abort);
         }
       },
     };
   }
 
-  /** Runs the token loop of `plan` in the worker; ids arrive as the worker samples them. */
-  private runTokens(plan: TokenPlan): TokenStream {
-    this.busy = true;
-    const queue: number[] = [];
-    let wake: (() => void) | undefined;
-    let finished = false;
+  /** Runs the token loop of `plan` on a slot of the worker; ids arrive as the worker samples them. */
+  private runTokens(plan: TokenPlan, ticket: SlotTicket, signal: AbortSignal): TokenStream {
+    const requestId = this.nextRequestId++;
+    const received: number[] = [];
     const stats = deferred<TokenRunStats>();
     stats.promise.catch(() => {});
+    const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+    const stop = (): void => {
+      Atomics.store(stopFlag, 0, 1);
+    };
+    let wake: (() => void) | undefined;
+    let finished = false;
 
     const finish = (): void => {
       finished = true;
-      this.busy = false;
-      this.worker.off('message', onMessage);
-      this.worker.off('error', onError);
+      this.loops.delete(requestId);
+      ticket.release([...plan.promptIds, ...received]);
       wake?.();
     };
-    const onMessage = (reply: WorkerReply): void => {
-      if (reply.type === 'token') {
-        queue.push(reply.id);
-        wake?.();
-      } else if (reply.type === 'done') {
-        stats.resolve(reply.stats);
+    const loop: RunningLoop = {
+      stop,
+      ended: stats.promise.catch(() => {}),
+      fail: (error) => {
+        stats.reject(error);
         finish();
-      } else if (reply.type === 'error') {
-        stats.reject(deserialize(reply.error));
-        finish();
-      }
+      },
+      onReply: (reply) => {
+        if (reply.type === 'token') {
+          received.push(reply.id);
+          wake?.();
+        } else if (reply.type === 'done') {
+          stats.resolve(reply.stats);
+          finish();
+        } else if (reply.type === 'error') {
+          loop.fail(deserialize(reply.error));
+        }
+      },
     };
-    const onError = (error: Error): void => {
+    const fail = (error: unknown): void => {
       stats.reject(error);
-      finish();
+      finished = true;
+      ticket.release();
     };
-    this.worker.on('message', onMessage);
-    this.worker.on('error', onError);
-    this.worker.postMessage({ type: 'generate', plan } satisfies WorkerRequest);
+    const model = this;
 
     return {
       stats: stats.promise,
-      stop: () => Atomics.store(this.stopFlag, 0, 1),
+      stop,
       async *[Symbol.asyncIterator]() {
-        for (;;) {
-          if (queue.length > 0) {
-            yield queue.shift() as number;
-            continue;
+        try {
+          const slot = await ticket.acquire(plan.promptIds, signal);
+          if (model.closing) throw unloadedError();
+          if (signal.aborted) stop();
+          else signal.addEventListener('abort', stop, { once: true });
+          model.loops.set(requestId, loop);
+          model.worker.postMessage({ type: 'generate', requestId, slot, plan, stopFlag: stopFlag.buffer as SharedArrayBuffer } satisfies WorkerRequest);
+        } catch (error) {
+          fail(error);
+          throw error;
+        }
+        let next = 0;
+        try {
+          for (;;) {
+            if (next < received.length) {
+              yield received[next++] as number;
+              continue;
+            }
+            if (finished) {
+              // Ends the ids, or throws the worker's error.
+              await stats.promise;
+              return;
+            }
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
           }
-          if (finished) {
-            // Ends the ids, or throws the worker's error.
-            await stats.promise;
-            return;
-          }
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
+        } finally {
+          // A reader that leaves early stops the loop; its statistics still arrive.
+          if (!finished) stop();
+          signal.removeEventListener('abort', stop);
         }
       },
     };
   }
 
-  /** Ends the worker and frees the model's memory. */
-  async dispose(): Promise<void> {
-    await this.worker.terminate();
+  private dispatch(reply: WorkerReply): void {
+    if (reply.type === 'unloaded') {
+      this.unloaded?.resolve();
+      return;
+    }
+    if ((reply.type === 'token' || reply.type === 'done' || reply.type === 'error') && reply.requestId !== undefined) {
+      this.loops.get(reply.requestId)?.onReply(reply);
+      return;
+    }
+    if (reply.type === 'error') this.failAll(deserialize(reply.error));
   }
+
+  /** Fails every running loop (the worker broke). */
+  private failAll(error: Error): void {
+    for (const loop of [...this.loops.values()]) loop.fail(error);
+    this.unloaded?.resolve();
+  }
+
+  /**
+   * Stops every generation (each ends after its current step, keeping the text it has), refuses new
+   * ones, frees the session, then ends the worker. Safe to call twice.
+   */
+  dispose(): Promise<void> {
+    this.closing ??= (async () => {
+      this.pool.close(unloadedError());
+      const loops = [...this.loops.values()];
+      for (const loop of loops) loop.stop();
+      await Promise.all(loops.map((loop) => loop.ended));
+      this.unloaded = deferred<void>();
+      this.worker.postMessage({ type: 'unload' } satisfies WorkerRequest);
+      await this.unloaded.promise;
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+}
+
+function unloadedError(): OwmError {
+  return new RuntimeError('The model is being unloaded: send the request again to load it anew.', { code: 'unloaded' });
 }

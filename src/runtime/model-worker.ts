@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { OwmError } from '../errors.js';
-import { generateTokens } from './generate-tokens.js';
+import { generateTokens, type TokenRunStats } from './generate-tokens.js';
+import type { KvDecoder } from './kv-decoder.js';
 import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -8,11 +9,23 @@ import type { SerializedError, WorkerReply, WorkerRequest } from './worker-proto
 // the main thread free to print tokens and to react to Ctrl-C at once. It works in token ids
 // only: the tokenizer stays on the main thread, which keeps this isolate's heap small (each
 // step's outputs are fresh buffers, and garbage collection costs grow with the heap).
+//
+// Several sequences can run at once, each on its own slot (a KV cache of its own over the one
+// session): the loop below takes one step of each in turn, so their tokens stream together.
 const port = parentPort;
 if (!port) throw new Error('model-worker must run in a worker thread');
 
+/** A token loop in progress. */
+interface Running {
+  requestId: number;
+  ids: AsyncGenerator<number, TokenRunStats>;
+}
+
 let loaded: LoadedDecoder | undefined;
-let stopFlag: Int32Array | undefined;
+const slots = new Map<number, KvDecoder>();
+const running: Running[] = [];
+let stepping = false;
+let unloadRequested = false;
 
 const send = (reply: WorkerReply): void => port.postMessage(reply);
 
@@ -28,8 +41,8 @@ port.on('message', (message: WorkerRequest) => {
 
 async function handle(message: WorkerRequest): Promise<void> {
   if (message.type === 'load') {
-    stopFlag = new Int32Array(message.stopFlag);
     loaded = await loadDecoder(message.location, message.settings);
+    slots.set(0, loaded.decoder);
     send({
       type: 'loaded',
       info: {
@@ -44,15 +57,56 @@ async function handle(message: WorkerRequest): Promise<void> {
     });
     return;
   }
-  if (!loaded || !stopFlag) throw new Error('generate before load');
-  const flag = stopFlag;
-  const ids = generateTokens(loaded.decoder, message.plan, () => Atomics.load(flag, 0) !== 0);
-  for (;;) {
-    const next = await ids.next();
-    if (next.done) {
-      send({ type: 'done', stats: next.value });
-      return;
-    }
-    send({ type: 'token', id: next.value });
+  if (message.type === 'unload') {
+    unloadRequested = true;
+    if (!stepping) await unload();
+    return;
   }
+  if (!loaded) throw new Error('generate before load');
+  const flag = new Int32Array(message.stopFlag);
+  const decoder = slotDecoder(loaded, message.slot);
+  running.push({ requestId: message.requestId, ids: generateTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0) });
+  if (!stepping) await stepAll();
+}
+
+/** The decoder of `slot`: every slot shares the session and keeps its own KV cache. */
+function slotDecoder(model: LoadedDecoder, slot: number): KvDecoder {
+  let decoder = slots.get(slot);
+  if (!decoder) {
+    decoder = model.createDecoder();
+    slots.set(slot, decoder);
+  }
+  return decoder;
+}
+
+/** Takes one step of every running loop in turn until none is left. */
+async function stepAll(): Promise<void> {
+  stepping = true;
+  try {
+    while (running.length > 0) {
+      for (const loop of [...running]) {
+        try {
+          const next = await loop.ids.next();
+          if (!next.done) {
+            send({ type: 'token', requestId: loop.requestId, id: next.value });
+            continue;
+          }
+          send({ type: 'done', requestId: loop.requestId, stats: next.value });
+        } catch (error) {
+          send({ type: 'error', requestId: loop.requestId, error: serialize(error) });
+        }
+        running.splice(running.indexOf(loop), 1);
+      }
+    }
+  } finally {
+    stepping = false;
+  }
+  if (unloadRequested) await unload();
+}
+
+async function unload(): Promise<void> {
+  slots.clear();
+  await loaded?.session.session.release();
+  loaded = undefined;
+  send({ type: 'unloaded' });
 }

@@ -4,8 +4,14 @@ import type { ModelLocation } from './load-decoder.js';
 
 /** What the main thread asks the model worker to do. */
 export type WorkerRequest =
-  | { type: 'load'; location: ModelLocation; settings: SessionSettings; stopFlag: SharedArrayBuffer }
-  | { type: 'generate'; plan: TokenPlan };
+  | { type: 'load'; location: ModelLocation; settings: SessionSettings }
+  /**
+   * Starts a token loop on `slot`'s KV cache. `stopFlag` (one Int32) is this request's own: the
+   * worker checks it between steps, so the main thread can stop it without waiting for a message.
+   */
+  | { type: 'generate'; requestId: number; slot: number; plan: TokenPlan; stopFlag: SharedArrayBuffer }
+  /** Frees the session once every running loop has ended (they should have been stopped first). */
+  | { type: 'unload' };
 
 /** Facts about the decoder the worker loaded, sent once after loading. */
 export interface DecoderInfo {
@@ -30,9 +36,10 @@ export interface SerializedError {
   stack?: string;
 }
 
-/** What the worker reports back. */
+/** What the worker reports back; replies about a generation carry its request id. */
 export type WorkerReply =
   | { type: 'loaded'; info: DecoderInfo }
-  | { type: 'token'; id: number }
-  | { type: 'done'; stats: TokenRunStats }
-  | { type: 'error'; error: SerializedError };
+  | { type: 'token'; requestId: number; id: number }
+  | { type: 'done'; requestId: number; stats: TokenRunStats }
+  | { type: 'error'; requestId?: number; error: SerializedError }
+  | { type: 'unloaded' };

@@ -82,7 +82,7 @@ export async function runRun(options: RunOptions): Promise<number> {
     label = acquired.label;
     const spinner = startSpinner(`loading ${label}`, options.quiet === true || options.json === true);
     try {
-      model = await LocalModel.load(acquired.location, sessionSettings(options), worker);
+      model = await LocalModel.load(acquired.location, sessionSettings(options), { worker });
     } finally {
       spinner.stop();
     }
