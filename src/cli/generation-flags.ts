@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { SamplingOptions } from '../runtime/create-sampler.js';
-import { validateSamplingOptions } from '../runtime/validate-sampling-options.js';
+import { resolveSampling } from '../runtime/resolve-sampling.js';
 import { UsageError } from '../errors.js';
 
 /** Generation settings a user can give as flags or change in the chat with `/set`. */
@@ -60,24 +60,8 @@ export function addGenerationOptions(command: Command): Command {
 
 /** Sampling settings: the user's flags over the model's generation_config over owm's fallbacks. */
 export function samplingFrom(flags: GenerationFlags, modelDefaults: Partial<SamplingOptions>, fallback: SamplingOptions): SamplingOptions {
-  const options: SamplingOptions = {
-    ...fallback,
-    ...modelDefaults,
-    ...definedOnly({
-      temperature: flags.temperature,
-      topK: flags.topK,
-      topP: flags.topP,
-      minP: flags.minP,
-      repeatPenalty: flags.repeatPenalty,
-      seed: flags.seed,
-    }),
-  };
-  validateSamplingOptions(options);
-  return options;
-}
-
-function definedOnly<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+  const { temperature, topK, topP, minP, repeatPenalty, seed } = flags;
+  return resolveSampling({ temperature, topK, topP, minP, repeatPenalty, seed }, modelDefaults, fallback);
 }
 
 /** Applies `/set <name> <value>` from the chat to the settings; returns what changed, for a confirmation line. */

@@ -8,17 +8,18 @@ import { registerList } from './commands/list.js';
 import { registerPull } from './commands/pull.js';
 import { registerRm } from './commands/rm.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
+import { OWM_VERSION } from './version.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
 
-const VERSION = '0.1.0';
 
 /** Builds the commander program with every command registered. */
 export function buildProgram(): Command {
   const paths = resolvePaths();
   const program = new Command('owm')
     .description('Download open-weight LLMs from the Hugging Face Hub and run them locally with ONNX Runtime.')
-    .version(VERSION, '-V, --version')
+    .version(OWM_VERSION, '-V, --version')
     .option('--debug', 'print stack traces of unexpected errors')
     .showSuggestionAfterError(true)
     .addHelpText(
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
   // Set before the commands are added: subcommands copy these settings when created.
   program.exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerRun, registerPull, registerList, registerShow, registerRm, registerVerify, registerBench, registerConfig]) {
+  for (const register of [registerRun, registerServe, registerPull, registerList, registerShow, registerRm, registerVerify, registerBench, registerConfig]) {
     register(program);
   }
   return program;

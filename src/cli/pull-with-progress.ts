@@ -3,7 +3,7 @@ import type { Snapshot } from '../hub/types.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import type { ModelRef } from '../registry/resolve-model.js';
 import { interruptSignal } from './interrupt-signal.js';
-import { pullModel } from './pull-model.js';
+import { pullModel } from '../models/pull-model.js';
 import { canPrompt, confirm } from './ui/confirm.js';
 import { createPullProgress, progressMode } from './ui/pull-progress.js';
 

@@ -12,8 +12,12 @@ export interface SamplingOptions {
   minP: number;
   /** Logits of recently seen tokens are divided (if positive) or multiplied (if negative) by this; 1 = off. */
   repeatPenalty: number;
-  /** How many of the last history tokens the repeat penalty looks at; 0 = none, -1 = all. @default 64 */
+  /** How many of the last history tokens the penalties look at; 0 = none, -1 = all. @default 64 */
   repeatLastN?: number;
+  /** Subtracted from a token's logit once per time it appears in that window (OpenAI's frequency_penalty). @default 0 */
+  frequencyPenalty?: number;
+  /** Subtracted from a token's logit once if it appears in that window at all (OpenAI's presence_penalty). @default 0 */
+  presencePenalty?: number;
   /** Seed of the random generator: the same seed, logits and history give the same token. @default random */
   seed?: number;
 }
@@ -83,19 +87,23 @@ class LogitsSampler implements Sampler {
     }
   }
 
-  /** Applies the repeat penalty in place; returns the values to put back. */
+  /** Applies the repeat, frequency and presence penalties in place; returns the values to put back. */
   private penalize(logits: Float32Array, history: readonly number[]): Map<number, number> {
     const original = new Map<number, number>();
-    const { repeatPenalty } = this.options;
+    const { repeatPenalty, frequencyPenalty = 0, presencePenalty = 0 } = this.options;
     const lastN = this.options.repeatLastN ?? DEFAULT_REPEAT_LAST_N;
-    if (repeatPenalty === 1 || lastN === 0) return original;
+    if ((repeatPenalty === 1 && frequencyPenalty === 0 && presencePenalty === 0) || lastN === 0) return original;
     const from = lastN < 0 ? 0 : Math.max(0, history.length - lastN);
+    const counts = new Map<number, number>();
     for (let i = from; i < history.length; i++) {
       const id = history[i] as number;
-      if (id < 0 || id >= logits.length || original.has(id)) continue;
+      if (id >= 0 && id < logits.length) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const [id, count] of counts) {
       const value = logits[id] as number;
       original.set(id, value);
-      logits[id] = value > 0 ? value / repeatPenalty : value * repeatPenalty;
+      const repeated = value > 0 ? value / repeatPenalty : value * repeatPenalty;
+      logits[id] = repeated - frequencyPenalty * count - presencePenalty;
     }
     return original;
   }

@@ -3,8 +3,12 @@ import { RuntimeError, describeError } from '../errors.js';
 
 /** One turn of a conversation. */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** For a `tool` message: the call it answers. */
+  tool_call_id?: string;
+  /** For a `tool` message: the function that was called. */
+  name?: string;
 }
 
 /** What `renderChatTemplate` needs. */
@@ -66,7 +70,7 @@ export function renderChatTemplate(params: RenderChatTemplateParams): ChatPrompt
     documents: null,
     ...params.specialTokens,
     ...params.variables,
-    messages: messages.map((message) => ({ role: message.role, content: message.content })),
+    messages: messages.map(({ role, content, tool_call_id, name }) => ({ role, content, ...(tool_call_id ? { tool_call_id } : {}), ...(name ? { name } : {}) })),
     add_generation_prompt: params.addGenerationPrompt ?? true,
   };
   let text: string;

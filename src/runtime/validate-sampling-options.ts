@@ -3,12 +3,14 @@ import type { SamplingOptions } from './create-sampler.js';
 
 /** Throws a UsageError naming the flag of the first sampling option out of range. */
 export function validateSamplingOptions(options: SamplingOptions): void {
-  const { temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed } = options;
+  const { temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, frequencyPenalty = 0, presencePenalty = 0 } = options;
   check(temperature >= 0 && temperature < Infinity, '--temperature must be 0 or more', temperature);
   check(Number.isSafeInteger(topK) && topK >= 0, '--top-k must be a whole number, 0 or more', topK);
   check(topP > 0 && topP <= 1, '--top-p must be in (0, 1]', topP);
   check(minP >= 0 && minP <= 1, '--min-p must be in [0, 1]', minP);
   check(repeatPenalty > 0 && repeatPenalty < Infinity, '--repeat-penalty must be more than 0', repeatPenalty);
+  check(frequencyPenalty >= -2 && frequencyPenalty <= 2, 'frequency_penalty must be in [-2, 2]', frequencyPenalty);
+  check(presencePenalty >= -2 && presencePenalty <= 2, 'presence_penalty must be in [-2, 2]', presencePenalty);
   if (repeatLastN !== undefined) {
     check(Number.isSafeInteger(repeatLastN) && repeatLastN >= -1, '--repeat-last-n must be a whole number, -1 or more', repeatLastN);
   }

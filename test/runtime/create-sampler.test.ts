@@ -116,6 +116,20 @@ describe('createSampler', () => {
     assert.equal(sampler({ temperature: 0, repeatPenalty: 1.2 }).sample(close, [99, -1]), 0);
   });
 
+  test('frequency and presence penalties subtract per repeat and once per seen token, then restore the logits', () => {
+    const close = Float32Array.from([2, 1.5, 1.2, -1]);
+    const before = Float32Array.from(close);
+    // Token 0 seen twice: 2 - 2 × 0.3 = 1.4 falls below token 1.
+    assert.equal(sampler({ temperature: 0, frequencyPenalty: 0.3 }).sample(close, [0, 0]), 1);
+    assert.equal(sampler({ temperature: 0, frequencyPenalty: 0.2 }).sample(close, [0]), 0);
+    // Presence counts once however often: 2 - 0.6 = 1.4 < 1.5 either way.
+    assert.equal(sampler({ temperature: 0, presencePenalty: 0.6 }).sample(close, [0, 0, 0]), 1);
+    // A negative penalty favours seen tokens.
+    assert.equal(sampler({ temperature: 0, presencePenalty: -1 }).sample(close, [2]), 2);
+    assert.deepEqual(close, before);
+    assert.throws(() => sampler({ frequencyPenalty: 3 }), /frequency_penalty must be in \[-2, 2\]/);
+  });
+
   test('frequencies follow the softmax at the temperature', () => {
     const temperature = 0.7;
     const draws = 40_000;

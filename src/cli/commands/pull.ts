@@ -3,7 +3,7 @@ import { resolvePaths } from '../../config.js';
 import type { Snapshot } from '../../hub/types.js';
 import type { Device } from '../../registry/model-entry-schema.js';
 import { pullWithProgress } from '../pull-with-progress.js';
-import { resolveInput } from '../resolve-input.js';
+import { resolveInput } from '../../models/resolve-input.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
 
 /** Options of `owm pull`. */

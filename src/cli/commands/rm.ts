@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { resolvePaths } from '../../config.js';
-import { OwmError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
-import { forgetPull, readPullRecords } from '../../hub/pull-records.js';
-import { repoDir } from '../../hub/cache-layout.js';
-import { removeModel, type RemovedModel } from '../../hub/remove-model.js';
-import { removeOptimizedFor } from '../../runtime/optimize/remove-optimized.js';
-import { resolveInput } from '../resolve-input.js';
+import type { RemovedModel } from '../../hub/remove-model.js';
+import { removePulledModel } from '../../models/remove-pulled-model.js';
 
 /** Options of `owm rm`. */
 export interface RmOptions {
@@ -30,41 +26,7 @@ export function registerRm(program: Command): void {
     });
 }
 
-/**
- * Removes a model's snapshots, or one variant's files from its snapshot, then every blob no
- * remaining snapshot links to.
- */
+/** Runs `owm rm`. */
 export async function runRm(options: RmOptions): Promise<RemovedModel> {
-  const paths = resolvePaths();
-  const ref = await resolveInput(options.model, {}, paths);
-  const records = (await readPullRecords(paths.stateDir)).filter((record) => record.repo === ref.repo);
-  // Fused graphs hard-link the weights: drop them first, or the bytes would stay on disk.
-  await removeOptimizedFor(paths.optimizedCache, repoDir(paths.hubCache, ref.repo));
-  if (!options.variant) {
-    const removed = await removeModel({ hubCache: paths.hubCache, repo: ref.repo });
-    await forgetPull(paths.stateDir, ref.repo);
-    return removed;
-  }
-  const wanted = options.variant.toLowerCase();
-  const target = records.find((record) => record.variant.toLowerCase() === wanted);
-  if (!target) {
-    const pulled = records.map((record) => record.variant);
-    throw new OwmError(
-      `Variant '${options.variant}' of ${ref.repo} is not pulled${pulled.length ? ` (pulled: ${pulled.join(', ')})` : ''}: see \`owm list\`.`,
-      { code: 'not-cached' },
-    );
-  }
-  const stillNeeded = new Set(
-    records
-      .filter((record) => record !== target && record.commit === target.commit)
-      .flatMap((record) => record.files),
-  );
-  const removed = await removeModel({
-    hubCache: paths.hubCache,
-    repo: ref.repo,
-    commit: target.commit,
-    files: target.files.filter((file) => !stillNeeded.has(file)),
-  });
-  await forgetPull(paths.stateDir, ref.repo, target.variant);
-  return removed;
+  return removePulledModel(options, resolvePaths());
 }

@@ -11,9 +11,9 @@ import { readPullRecords } from '../../hub/pull-records.js';
 import { snapshotDir } from '../../hub/cache-layout.js';
 import type { RepoFile } from '../../hub/types.js';
 import { detectVariants, variantName } from '../../registry/detect-variants.js';
-import { describeArchitecture, formatArchitecture, type Architecture } from '../describe-architecture.js';
+import { describeArchitecture, formatArchitecture, type Architecture } from '../../models/describe-architecture.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
-import { resolveInput } from '../resolve-input.js';
+import { resolveInput } from '../../models/resolve-input.js';
 
 /** Options of `owm show`. */
 export interface ShowOptions extends HubFlags {

@@ -7,7 +7,7 @@ import { scanCache } from '../../hub/scan-cache.js';
 import type { RepoFile } from '../../hub/types.js';
 import { verifySnapshot, type SnapshotVerification } from '../../hub/verify-snapshot.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
-import { resolveInput } from '../resolve-input.js';
+import { resolveInput } from '../../models/resolve-input.js';
 
 /** Options of `owm verify`. */
 export interface VerifyOptions extends HubFlags {

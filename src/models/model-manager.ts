@@ -1,0 +1,196 @@
+import type { OwmPaths } from '../config.js';
+import { OwmError } from '../errors.js';
+import type { Device } from '../registry/model-entry-schema.js';
+import type { SessionSettings } from '../runtime/create-session.js';
+import { LocalModel, type Concurrency } from '../runtime/local-model.js';
+import { findModel, type FoundModel } from './find-model.js';
+
+/** How the manager loads models and how long it keeps them. */
+export interface ModelManagerOptions {
+  paths: OwmPaths;
+  /** The device variants are chosen for. */
+  device: Device;
+  session: SessionSettings;
+  concurrency: Concurrency;
+  /** How long an idle model stays loaded, in ms: 0 unloads it as soon as it is idle; Infinity never. */
+  keepAliveMs: number;
+  /** News about loads and unloads, for a server log. */
+  onEvent?: (event: ModelEvent) => void;
+}
+
+/** Something the manager did, as plain data. */
+export type ModelEvent =
+  | { type: 'loading'; name: string }
+  | { type: 'loaded'; name: string; ms: number }
+  | { type: 'unloaded'; name: string; reason: 'idle' | 'removed' | 'shutdown' };
+
+/** A model lent to one request; `release` gives it back (safe to call twice). */
+export interface ModelLease {
+  model: LocalModel;
+  /** The name the model is known by (the preload alias, the registry name or the repo id). */
+  name: string;
+  found: FoundModel;
+  /** How long this request waited for the model to load (0 when it was loaded). */
+  loadMs: number;
+  release(): void;
+}
+
+/** A model the manager holds, loaded or loading. */
+export interface HeldModel {
+  name: string;
+  found: FoundModel;
+  /** Requests using it now. */
+  users: number;
+  /** Preloaded with `--model`: kept loaded whatever the keep-alive. */
+  pinned: boolean;
+  /** When an idle model will be unloaded (ms since the epoch); undefined while in use or pinned. */
+  expiresAt?: number;
+  /** Undefined while still loading. */
+  model?: LocalModel;
+}
+
+interface Entry extends HeldModel {
+  key: string;
+  loading: Promise<LocalModel>;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Loads, keeps and unloads models for a server, with no terminal in sight: a request names a model
+ * (a preload alias, a registry name or an `org/name` already pulled — never a path), the manager
+ * loads it once and shares it, and unloads it after `keepAliveMs` idle, as Ollama's scheduler does.
+ */
+export class ModelManager {
+  private readonly aliases = new Map<string, FoundModel>();
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(private readonly options: ModelManagerOptions) {}
+
+  /** Loads `found` now and keeps it loaded under `alias`, whatever the keep-alive. */
+  async preload(alias: string, found: FoundModel): Promise<void> {
+    this.aliases.set(alias, found);
+    const lease = await this.acquire(alias);
+    const entry = this.entries.get(keyOf(lease.found));
+    if (entry) entry.pinned = true;
+    lease.release();
+  }
+
+  /** The preload aliases, with what each names. */
+  get preloaded(): ReadonlyMap<string, FoundModel> {
+    return this.aliases;
+  }
+
+  /** The models held now (for `/api/ps`). */
+  held(): HeldModel[] {
+    return [...this.entries.values()].map(({ name, found, users, pinned, expiresAt, model }) => ({ name, found, users, pinned, expiresAt, model }));
+  }
+
+  /** Finds what a request's model name points at, without loading it. */
+  async find(name: string): Promise<FoundModel> {
+    const alias = this.aliases.get(name);
+    if (alias) return alias;
+    if (/^[./~]/.test(name) || name.includes('\\')) {
+      throw new OwmError(`Model '${name}' is not known here: requests name a model, not a path. Preload a folder with \`owm serve --model NAME=PATH\`.`, { code: 'not-found' });
+    }
+    return findModel({ model: name, device: this.options.device, paths: this.options.paths, allowPath: false });
+  }
+
+  /** Lends the model `name` names, loading it first when it is not loaded. */
+  async acquire(name: string): Promise<ModelLease> {
+    if (this.closed) throw new OwmError('The server is shutting down.', { code: 'unloaded' });
+    const found = await this.find(name);
+    const key = keyOf(found);
+    let entry = this.entries.get(key);
+    if (!entry) entry = this.startLoading(key, this.aliases.has(name) ? name : found.label, found);
+    entry.users++;
+    this.cancelExpiry(entry);
+    const waitStarted = performance.now();
+    const wasLoaded = entry.model !== undefined;
+    let model: LocalModel;
+    try {
+      model = await entry.loading;
+    } catch (error) {
+      entry.users--;
+      throw error;
+    }
+    let released = false;
+    const held = entry;
+    return {
+      model,
+      name: held.name,
+      found,
+      loadMs: wasLoaded ? 0 : performance.now() - waitStarted,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        if (held.users === 0) this.scheduleExpiry(held);
+      },
+    };
+  }
+
+  /** Unloads every model loaded from `repo` (it was removed from the cache), waiting for their requests to stop. */
+  async unloadRepo(repo: string): Promise<void> {
+    const matching = [...this.entries.values()].filter((entry) => entry.found.snapshot?.repo === repo);
+    await Promise.all(matching.map((entry) => this.unload(entry, 'removed')));
+  }
+
+  /** Stops every generation, unloads every model, and refuses new requests. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.entries.values()].map((entry) => this.unload(entry, 'shutdown')));
+  }
+
+  private startLoading(key: string, name: string, found: FoundModel): Entry {
+    const { options } = this;
+    const started = performance.now();
+    options.onEvent?.({ type: 'loading', name });
+    const entry: Entry = {
+      key,
+      name,
+      found,
+      users: 0,
+      pinned: false,
+      loading: LocalModel.load(found.location, options.session, options.concurrency),
+    };
+    this.entries.set(key, entry);
+    entry.loading.then(
+      (model) => {
+        entry.model = model;
+        options.onEvent?.({ type: 'loaded', name, ms: performance.now() - started });
+      },
+      () => this.entries.delete(key),
+    );
+    return entry;
+  }
+
+  private scheduleExpiry(entry: Entry): void {
+    const { keepAliveMs } = this.options;
+    if (entry.pinned || this.closed || !Number.isFinite(keepAliveMs)) return;
+    entry.expiresAt = Date.now() + keepAliveMs;
+    entry.timer = setTimeout(() => void this.unload(entry, 'idle'), keepAliveMs);
+    entry.timer.unref();
+  }
+
+  private cancelExpiry(entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.expiresAt = undefined;
+  }
+
+  private async unload(entry: Entry, reason: 'idle' | 'removed' | 'shutdown'): Promise<void> {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    this.cancelExpiry(entry);
+    const model = await entry.loading.catch(() => undefined);
+    if (!model) return;
+    await model.dispose();
+    this.options.onEvent?.({ type: 'unloaded', name: entry.name, reason });
+  }
+}
+
+/** One loaded copy per graph: names that resolve to the same files share it. */
+function keyOf(found: FoundModel): string {
+  return `${found.location.dir}\u0000${found.location.modelFile}`;
+}

@@ -1,0 +1,16 @@
+import type { SamplingOptions } from './create-sampler.js';
+import { validateSamplingOptions } from './validate-sampling-options.js';
+
+/**
+ * The sampling settings of one request: what the user set over the model's generation_config over
+ * owm's fallbacks; throws a UsageError when a value is out of range.
+ */
+export function resolveSampling(overrides: Partial<SamplingOptions>, modelDefaults: Partial<SamplingOptions>, fallback: SamplingOptions): SamplingOptions {
+  const options: SamplingOptions = { ...fallback, ...definedOnly(modelDefaults), ...definedOnly(overrides) };
+  validateSamplingOptions(options);
+  return options;
+}
+
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

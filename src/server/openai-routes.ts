@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { GenerationStats } from '../runtime/generate-text.js';
+import type { ChatMessage } from '../runtime/render-chat-template.js';
+import { ApiError, toApiError } from './api-error.js';
+import { listServedModels } from './list-served-models.js';
+import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest } from './openai-schemas.js';
+import { readJsonBody } from './read-json-body.js';
+import type { ServeContext } from './serve-context.js';
+import { finishReason, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
+
+/** The OpenAI API (`/v1/...`): models, chat completions and completions, plain or streamed as SSE. */
+export function openaiRoutes(context: ServeContext): Hono {
+  const app = new Hono();
+
+  app.get('/models', async (c) => {
+    const models = await listServedModels(context);
+    return c.json({ object: 'list', data: models.map((model) => modelObject(model.name, model.createdAt)) });
+  });
+
+  app.get('/models/:id{.+}', async (c) => {
+    const id = c.req.param('id');
+    const model = (await listServedModels(context)).find((candidate) => candidate.name === id);
+    if (model) return c.json(modelObject(model.name, model.createdAt));
+    // Any name the manager resolves (a registry name of a pulled repo, `org/name:variant`) exists too.
+    await context.manager.find(id);
+    return c.json(modelObject(id, Math.floor(Date.now() / 1000)));
+  });
+
+  app.post('/chat/completions', async (c) => {
+    const body = chatCompletionRequest.parse(await readJsonBody(c));
+    refuseUntilSupported(body);
+    const started = await startGeneration(context.manager, body.model, chatInput(body), c.req.raw.signal);
+    const reply = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    if (body.stream) {
+      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index) =>
+        chunk(reply, 'chat.completion.chunk', { index: 0, delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece }, logprobs: null, finish_reason: null }),
+        (stats) => chunk(reply, 'chat.completion.chunk', { index: 0, delta: {}, logprobs: null, finish_reason: finishReason(stats) }),
+      );
+    }
+    const { text, stats } = await readAll(started);
+    return c.json({
+      ...reply,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finishReason(stats) }],
+      usage: usage(stats),
+    });
+  });
+
+  app.post('/completions', async (c) => {
+    const body = completionRequest.parse(await readJsonBody(c));
+    if (body.logprobs) throw new ApiError(400, 'logprobs are not supported by owm yet: leave logprobs out.', { param: 'logprobs' });
+    const prompt = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string);
+    const started = await startGeneration(context.manager, body.model, { ...samplingInput(body), rawPrompt: prompt }, c.req.raw.signal);
+    const reply = { id: `cmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    if (body.stream) {
+      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece) =>
+        chunk(reply, 'text_completion', { index: 0, text: piece, logprobs: null, finish_reason: null }),
+        (stats) => chunk(reply, 'text_completion', { index: 0, text: '', logprobs: null, finish_reason: finishReason(stats) }),
+      );
+    }
+    const { text, stats } = await readAll(started);
+    return c.json({
+      ...reply,
+      object: 'text_completion',
+      choices: [{ index: 0, text: body.echo ? prompt + text : text, logprobs: null, finish_reason: finishReason(stats) }],
+      usage: usage(stats),
+    });
+  });
+
+  return app;
+}
+
+function modelObject(id: string, created: number): Record<string, unknown> {
+  return { id, object: 'model', created, owned_by: 'owm' };
+}
+
+/** Fields issue 6 (structured output and tool calls) will serve; until then a clear 400 rather than a silent ignore. */
+function refuseUntilSupported(body: ChatCompletionRequest): void {
+  if (body.tools && body.tools.length > 0) throw new ApiError(400, 'tools are not supported by owm yet: leave tools out.', { param: 'tools' });
+  if (body.response_format && body.response_format.type !== 'text') {
+    throw new ApiError(400, `response_format ${body.response_format.type} is not supported by owm yet: leave response_format out.`, { param: 'response_format' });
+  }
+  if (body.logprobs) throw new ApiError(400, 'logprobs are not supported by owm yet: leave logprobs out.', { param: 'logprobs' });
+}
+
+function samplingInput(body: ChatCompletionRequest | CompletionRequest): GenerationInput {
+  return {
+    sampling: {
+      temperature: body.temperature ?? undefined,
+      topP: body.top_p ?? undefined,
+      topK: body.top_k ?? undefined,
+      minP: body.min_p ?? undefined,
+      repeatPenalty: body.repeat_penalty ?? undefined,
+      frequencyPenalty: body.frequency_penalty ?? undefined,
+      presencePenalty: body.presence_penalty ?? undefined,
+      // OpenAI's seeds are any integer; owm's generator takes 32 bits.
+      seed: body.seed === undefined || body.seed === null ? undefined : ((body.seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
+    },
+    maxTokens: ('max_completion_tokens' in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? undefined,
+    stop: body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
+  };
+}
+
+function chatInput(body: ChatCompletionRequest): GenerationInput {
+  const messages: ChatMessage[] = body.messages.map((message) => ({
+    // `developer` is the newer name of `system`; chat templates know only the latter.
+    role: message.role === 'developer' ? 'system' : message.role,
+    content: typeof message.content === 'string' ? message.content : (message.content ?? []).map((part) => part.text).join(''),
+    ...(message.tool_call_id ? { tool_call_id: message.tool_call_id } : {}),
+    ...(message.name ? { name: message.name } : {}),
+  }));
+  return { ...samplingInput(body), messages };
+}
+
+function chunk(reply: { id: string; created: number; model: string }, object: string, choice: Record<string, unknown>): Record<string, unknown> {
+  return { ...reply, object, choices: [choice] };
+}
+
+function usage(stats: GenerationStats): Record<string, unknown> {
+  return {
+    prompt_tokens: stats.promptTokens,
+    completion_tokens: stats.generatedTokens,
+    total_tokens: stats.promptTokens + stats.generatedTokens,
+    prompt_tokens_details: { cached_tokens: stats.reusedPromptTokens },
+  };
+}
+
+async function readAll(started: StartedGeneration): Promise<{ text: string; stats: GenerationStats }> {
+  let text = '';
+  for await (const piece of started.pieces) text += piece;
+  return { text, stats: await started.stats };
+}
+
+/**
+ * Streams a generation as OpenAI's clients parse it: one `data:` event per piece, a last chunk
+ * with the finish reason, a usage chunk when asked for (the others then carry `usage: null`), and
+ * `data: [DONE]`. A client that goes away stops the generation within a step.
+ */
+function streamChoices(
+  c: Context,
+  started: StartedGeneration,
+  includeUsage: boolean,
+  pieceChunk: (piece: string, index: number) => Record<string, unknown>,
+  finalChunk: (stats: GenerationStats) => Record<string, unknown>,
+): Response {
+  const withUsage = (data: Record<string, unknown>): string => JSON.stringify(includeUsage ? { ...data, usage: null } : data);
+  return streamSSE(c, async (stream) => {
+    let index = 0;
+    const pieces = started.pieces[Symbol.asyncIterator]();
+    stream.onAbort(() => void pieces.return?.());
+    for (let next = await pieces.next(); !next.done && !stream.aborted; next = await pieces.next()) {
+      await stream.writeSSE({ data: withUsage(pieceChunk(next.value, index++)) });
+    }
+    if (stream.aborted) return;
+    const stats = await started.stats;
+    await stream.writeSSE({ data: withUsage(finalChunk(stats)) });
+    if (includeUsage) {
+      const { choices: _choices, ...rest } = finalChunk(stats);
+      await stream.writeSSE({ data: JSON.stringify({ ...rest, choices: [], usage: usage(stats) }) });
+    }
+    await stream.writeSSE({ data: '[DONE]' });
+  }, async (error, stream) => {
+    // Headers are gone: the error travels as an event, which OpenAI's clients raise.
+    const { message } = toApiError(error);
+    await stream.writeSSE({ data: JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } }) });
+  });
+}

@@ -1,0 +1,76 @@
+import type { ModelManager } from '../models/model-manager.js';
+import type { SamplingOptions } from '../runtime/create-sampler.js';
+import { FALLBACK_SAMPLING, type GenerationStats } from '../runtime/generate-text.js';
+import type { ModelInfo } from '../runtime/local-model.js';
+import type { ChatMessage } from '../runtime/render-chat-template.js';
+import { resolveSampling } from '../runtime/resolve-sampling.js';
+
+/** A generation as both APIs ask for one, before the model's defaults are known. */
+export interface GenerationInput {
+  /** The conversation, rendered with the model's chat template... */
+  messages?: ChatMessage[];
+  /** ...or a prompt fed as it is. */
+  rawPrompt?: string;
+  sampling: Partial<SamplingOptions>;
+  maxTokens?: number;
+  stop: string[];
+  /** Prompt and reply tokens at most; capped at the model's own context. */
+  context?: number;
+}
+
+/** A generation that has produced its first piece (or ended): errors before that became HTTP errors. */
+export interface StartedGeneration {
+  /** The name the model is known by. */
+  model: string;
+  info: ModelInfo;
+  /** The text pieces, first one included; the model is given back when they end or are left. */
+  pieces: AsyncIterable<string>;
+  stats: Promise<GenerationStats>;
+  /** Time this request spent loading the model (0 when it was loaded). */
+  loadMs: number;
+}
+
+/**
+ * Lends the model, starts the generation and waits for its first piece, so that everything that
+ * can fail for the request's own reasons (an unknown model, a bad value, a prompt over the context,
+ * a full queue) fails before a response is started. `signal` (the client going away) stops it.
+ */
+export async function startGeneration(manager: ModelManager, modelName: string, input: GenerationInput, signal: AbortSignal): Promise<StartedGeneration> {
+  const lease = await manager.acquire(modelName);
+  try {
+    const { model } = lease;
+    const modelContext = model.info.contextLength;
+    const generation = model.generate(
+      {
+        ...(input.rawPrompt !== undefined ? { rawPrompt: input.rawPrompt } : { messages: input.messages ?? [] }),
+        sampling: resolveSampling(input.sampling, model.info.sampling, FALLBACK_SAMPLING),
+        maxTokens: input.maxTokens,
+        stop: input.stop.filter((stop) => stop !== ''),
+        think: 'show',
+        context: input.context !== undefined && modelContext !== undefined ? Math.min(input.context, modelContext) : input.context,
+      },
+      { signal },
+    );
+    const iterator = generation[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    async function* pieces(): AsyncGenerator<string> {
+      try {
+        if (first.done) return;
+        yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      } finally {
+        await iterator.return?.();
+        lease.release();
+      }
+    }
+    return { model: lease.name, info: model.info, pieces: pieces(), stats: generation.stats, loadMs: lease.loadMs };
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+}
+
+/** The OpenAI finish reason of a generation. */
+export function finishReason(stats: GenerationStats): 'stop' | 'length' {
+  return stats.stopReason === 'max-tokens' || stats.stopReason === 'context' ? 'length' : 'stop';
+}
