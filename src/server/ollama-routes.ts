@@ -118,8 +118,7 @@ export function ollamaRoutes(context: ServeContext): Hono {
     const { model } = ollamaModelRequest.parse(await readJsonBody(c));
     const ref = await resolveInput(model, {}, context.paths);
     await context.manager.unloadRepo(ref.repo);
-    const removed = await removePulledModel({ model, variant: ref.variant }, context.paths);
-    if (removed.filesRemoved === 0 && removed.snapshotsRemoved.length === 0) throw new ApiError(404, `Model '${model}' is not pulled.`, { code: 'not-pulled' });
+    await removePulledModel({ model, variant: ref.variant }, context.paths);
     return c.body(null, 200);
   });
 
