@@ -1,17 +1,15 @@
-import { FALLBACK_SAMPLING, type GenerationRequest } from '../runtime/generate-text.js';
-import type { LocalModel } from '../runtime/local-model.js';
+import type { GenerationRequest } from '../runtime/generate-text.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
-import { samplingFrom, type GenerationFlags } from './generation-flags.js';
+import { samplingOverrides, type GenerationFlags } from './generation-flags.js';
 
-/** The request for one answer, from the flags and the model's defaults. */
-export function buildRequest(model: LocalModel, flags: GenerationFlags & { raw?: boolean }, messages: ChatMessage[], raw?: string): GenerationRequest {
+/** The request for one answer from the flags; what they leave unset, the model's defaults decide. */
+export function buildRequest(flags: GenerationFlags, messages: ChatMessage[], raw?: string): GenerationRequest {
   return {
     ...(raw !== undefined ? { rawPrompt: raw } : { messages }),
-    sampling: samplingFrom(flags, model.info.sampling, FALLBACK_SAMPLING),
+    sampling: samplingOverrides(flags),
     maxTokens: flags.maxTokens,
     stop: flags.stop ?? [],
     think: flags.think ?? 'show',
     context: flags.context,
   };
 }
-

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import { OwmError } from '../errors.js';
-import type { Generation, LocalModel } from '../runtime/local-model.js';
+import type { Generation, ModelInfo, TextGenerator } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
 import { applySetting, type GenerationFlags } from './generation-flags.js';
 import { buildRequest } from './build-request.js';
@@ -20,7 +20,7 @@ Ctrl-C stops an answer; Ctrl-D quits.`;
  * The interactive chat: multi-turn history, multi-line input, slash commands, Ctrl-C to stop an
  * answer without leaving, Ctrl-D to quit. Prompts and notes go to stderr, the model's text to stdout.
  */
-export async function runChat(model: LocalModel, initial: GenerationFlags & { raw?: boolean; verbose?: boolean }, label: string): Promise<number> {
+export async function runChat(model: TextGenerator, initial: GenerationFlags & { raw?: boolean; verbose?: boolean }, label: string, info?: ModelInfo): Promise<number> {
   const settings: GenerationFlags & { raw?: boolean } = { ...initial, stop: [...(initial.stop ?? [])] };
   let system = initial.system;
   let history: ChatMessage[] = [];
@@ -142,14 +142,14 @@ export async function runChat(model: LocalModel, initial: GenerationFlags & { ra
   async function answer(messages: ChatMessage[]): Promise<string | undefined> {
     let text = '';
     try {
-      generating = model.generate(buildRequest(model, settings, messages));
+      generating = model.generate(buildRequest(settings, messages));
       for await (const piece of generating) {
         text += piece;
         process.stdout.write(piece);
       }
       const stats = await generating.stats;
       process.stdout.write(text.endsWith('\n') ? '\n' : '\n\n');
-      if (initial.verbose) note(formatGenerationStats(stats, model.info));
+      if (initial.verbose) note(formatGenerationStats(stats, info));
       return text;
     } catch (error) {
       note(`\nerror: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { SamplingOptions } from '../runtime/create-sampler.js';
-import { resolveSampling } from '../runtime/resolve-sampling.js';
+import { definedOnly } from '../defined-only.js';
 import { UsageError } from '../errors.js';
 
 /** Generation settings a user can give as flags or change in the chat with `/set`. */
@@ -58,10 +58,10 @@ export function addGenerationOptions(command: Command): Command {
     .addOption(new Option('--think <mode>', 'show or hide <think>…</think> reasoning of models like DeepSeek-R1').choices(['show', 'hide']).default('show'));
 }
 
-/** Sampling settings: the user's flags over the model's generation_config over owm's fallbacks. */
-export function samplingFrom(flags: GenerationFlags, modelDefaults: Partial<SamplingOptions>, fallback: SamplingOptions): SamplingOptions {
+/** The sampling settings the user set (flags or `/set`); unset ones are left out. */
+export function samplingOverrides(flags: GenerationFlags): Partial<SamplingOptions> {
   const { temperature, topK, topP, minP, repeatPenalty, seed } = flags;
-  return resolveSampling({ temperature, topK, topP, minP, repeatPenalty, seed }, modelDefaults, fallback);
+  return definedOnly({ temperature, topK, topP, minP, repeatPenalty, seed });
 }
 
 /** Applies `/set <name> <value>` from the chat to the settings; returns what changed, for a confirmation line. */

@@ -2,6 +2,7 @@ import { RuntimeError } from '../errors.js';
 import type { SamplingOptions } from './create-sampler.js';
 import type { TokenSource } from './generate-tokens.js';
 import type { TextModel } from './load-text-model.js';
+import { resolveSampling } from './resolve-sampling.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
 import { StopSequenceMatcher } from './stop-sequence-matcher.js';
 import { TextStreamer } from './text-streamer.js';
@@ -25,7 +26,8 @@ export interface GenerationRequest {
    * whole prefill). By default the cached rows of a shared prefix are kept, as in a chat.
    */
   freshCache?: boolean;
-  sampling: SamplingOptions;
+  /** Sampling settings the caller chose; the rest come from the model's generation_config, then owm's fallbacks. */
+  sampling: Partial<SamplingOptions>;
   /** Most tokens to generate. @default up to the context limit (or generation_config's max_new_tokens) */
   maxTokens?: number;
   /** Strings that end generation; they are not part of the output. */
@@ -92,6 +94,7 @@ export async function* generateText(
   tokens: TokenSource,
   onDone: (stats: GenerationStats) => void,
 ): AsyncGenerator<string> {
+  const sampling = resolveSampling(request.sampling, model.defaults.sampling, FALLBACK_SAMPLING);
   const limit = contextLimit(model, request.context);
   const { ids: promptIds, startsInsideThink } = encodePrompt(model, request);
   if (promptIds.length >= limit) {
@@ -112,7 +115,7 @@ export async function* generateText(
 
   const stream = tokens({
     promptIds,
-    sampling: request.sampling,
+    sampling,
     budget,
     eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
     reusePrefix: request.freshCache !== true,

@@ -1,4 +1,5 @@
 import type { SamplingOptions } from './create-sampler.js';
+import { definedOnly } from '../defined-only.js';
 import { validateSamplingOptions } from './validate-sampling-options.js';
 
 /**
@@ -9,8 +10,4 @@ export function resolveSampling(overrides: Partial<SamplingOptions>, modelDefaul
   const options: SamplingOptions = { ...fallback, ...definedOnly(modelDefaults), ...definedOnly(overrides) };
   validateSamplingOptions(options);
   return options;
-}
-
-function definedOnly<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,9 +1,8 @@
 import type { ModelManager } from '../models/model-manager.js';
 import type { SamplingOptions } from '../runtime/create-sampler.js';
-import { FALLBACK_SAMPLING, type GenerationStats } from '../runtime/generate-text.js';
+import type { GenerationStats } from '../runtime/generate-text.js';
 import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
-import { resolveSampling } from '../runtime/resolve-sampling.js';
 
 /** A generation as both APIs ask for one, before the model's defaults are known. */
 export interface GenerationInput {
@@ -43,7 +42,7 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
     const generation = model.generate(
       {
         ...(input.rawPrompt !== undefined ? { rawPrompt: input.rawPrompt } : { messages: input.messages ?? [] }),
-        sampling: resolveSampling(input.sampling, model.info.sampling, FALLBACK_SAMPLING),
+        sampling: input.sampling,
         maxTokens: input.maxTokens,
         stop: input.stop.filter((stop) => stop !== ''),
         think: 'show',

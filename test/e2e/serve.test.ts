@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { fakeRepoFromFolder, startFakeHub, type FakeHub } from '../support/fake-hub.js';
-import { createSandbox, runOwm } from '../support/run-owm.js';
+import { createSandbox, runOwm, startOwm, waitForOwm } from '../support/run-owm.js';
 import { serveOwm, type ServedOwm } from '../support/serve-owm.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
@@ -221,6 +221,82 @@ describe('owm serve, driven by the openai and ollama npm clients', () => {
     assert.ok(!(await ollama.list()).models.some((model) => model.name === 'acme/tiny-pull'));
     await assert.rejects(ollama.delete({ model: 'acme/tiny-pull' }), /not in the cache/);
     await assert.rejects(ollama.chat({ model: 'acme/tiny-pull', messages: [{ role: 'user', content: 'x' }] }), /owm pull/);
+  });
+});
+
+describe('owm run --host: the CLI as a client of an OpenAI-compatible server', () => {
+  let env: NodeJS.ProcessEnv;
+  let modelDir: string;
+  let server: ServedOwm;
+
+  before(async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'owm-client-'));
+    modelDir = path.join(root, 'tiny');
+    writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 13 });
+    ({ env } = await createSandbox());
+    server = await serveOwm(['--model', `tiny=${modelDir}`, '-q'], env);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('prints what a local run prints: same greedy text, stdin joined, --json, --stop', async () => {
+    const flags = ['--temperature', '0', '--max-tokens', '12'];
+    const local = await runOwm(['run', modelDir, 'Why is the sky blue?', ...flags], env);
+    const remote = await runOwm(['run', '--host', server.url, 'tiny', 'Why is the sky blue?', ...flags], env);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.stdout, local.stdout);
+    assert.equal(remote.stderr, '');
+
+    const piped = await runOwm(['run', 'tiny', 'Summarize:', '--json', ...flags], { ...env, OWM_HOST: server.url }, 'line one\nline two\n');
+    const pipedLocal = await runOwm(['run', modelDir, 'Summarize:', '--json', ...flags], env, 'line one\nline two\n');
+    const parsed = JSON.parse(piped.stdout) as { text: string; stats: { promptTokens: number; generatedTokens: number; stopReason: string } };
+    const parsedLocal = JSON.parse(pipedLocal.stdout) as typeof parsed;
+    assert.equal(parsed.text, parsedLocal.text);
+    assert.equal(parsed.stats.promptTokens, parsedLocal.stats.promptTokens);
+    assert.equal(parsed.stats.generatedTokens, 12);
+    assert.equal(parsed.stats.stopReason, 'max-tokens');
+
+    const stop = parsedLocal.text.slice(3, 6);
+    const stopped = await runOwm(['run', '--host', server.url, 'tiny', 'Summarize:', ...flags, '--stop', stop], env, 'line one\nline two\n');
+    assert.equal(stopped.stdout, `${parsedLocal.text.slice(0, 3)}\n`);
+
+    const raw = await runOwm(['run', '--host', server.url, 'tiny', 'Once upon a time', '--raw', ...flags], env);
+    const rawLocal = await runOwm(['run', modelDir, 'Once upon a time', '--raw', ...flags], env);
+    assert.equal(raw.stdout, rawLocal.stdout);
+  });
+
+  test('--verbose prints the statistics on stderr', async () => {
+    const result = await runOwm(['run', '--host', server.url, 'tiny', 'Hello', '--max-tokens', '5', '--verbose'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /prompt \d+ tokens( \(\d+ already cached\))?, generated 5 tokens \(max-tokens\)/);
+    assert.match(result.stderr, /decode [\d.]+ tok\/s/);
+  });
+
+  test('errors are one line with exit 1: no server, unknown model, wrong key', async () => {
+    const refused = await runOwm(['run', '--host', 'http://127.0.0.1:1', 'tiny', 'x'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: Cannot reach the server at http:\/\/127\.0\.0\.1:1 \(/);
+    const unknown = await runOwm(['run', '--host', server.url, 'no-such-model', 'x'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^error: The server at .* answered 404: Model 'no-such-model' is not in the registry/);
+    for (const result of [refused, unknown]) {
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.equal(result.stdout, '');
+    }
+  });
+
+  test('Ctrl-C keeps the partial answer and exits 130; the server stops the generation', async () => {
+    const child = startOwm(['run', '--host', server.url, 'tiny', 'Go on', '--max-tokens', '100000'], env);
+    const done = waitForOwm(child);
+    let seen = '';
+    await new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => ((seen += chunk.toString()).length > 20 ? resolve() : undefined)));
+    child.kill('SIGINT');
+    const result = await done;
+    assert.equal(result.code, 130);
+    assert.ok(result.stdout.length >= 20);
+    const after = await runOwm(['run', '--host', server.url, 'tiny', 'Hello', '--max-tokens', '3'], env);
+    assert.equal(after.code, 0, after.stderr);
   });
 });
 

@@ -2,11 +2,12 @@ import { Option, type Command } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-text.js';
-import { LocalModel, startModelWorker } from '../../runtime/local-model.js';
+import { LocalModel, startModelWorker, type ModelInfo, type TextGenerator } from '../../runtime/local-model.js';
+import { resolveSampling } from '../../runtime/resolve-sampling.js';
 import type { ChatMessage } from '../../runtime/render-chat-template.js';
 import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
-import { addGenerationOptions, samplingFrom, type GenerationFlags } from '../generation-flags.js';
+import { addGenerationOptions, samplingOverrides, type GenerationFlags } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
 import { joinPrompt, readPipedStdin } from '../read-stdin.js';
 import { formatGenerationStats } from '../ui/generation-stats.js';
@@ -29,6 +30,8 @@ export interface RunOptions extends HubFlags, GenerationFlags {
   json?: boolean;
   exact?: boolean;
   optimize?: boolean;
+  /** An OpenAI-compatible server to send the prompt to instead of running the model here. */
+  host?: string;
 }
 
 /** Registers `owm run`. */
@@ -48,7 +51,8 @@ export function registerRun(program: Command): void {
     .option('--verbose', 'after the answer, print token counts, time to first token and speeds on stderr')
     .option('--exact', 'only graph rewrites that keep the outputs (no int8 activations in 4-bit matmuls)')
     .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')
-    .option('--json', 'print one JSON object with the text and the statistics instead of streaming');
+    .option('--json', 'print one JSON object with the text and the statistics instead of streaming')
+    .option('--host <url>', 'send the prompt to an OpenAI-compatible server (owm serve, vLLM, TGI, llama-server, Ollama) instead (default: OWM_HOST)');
   addGenerationOptions(command);
   addHubOptions(command).action(async (model: string, prompt: string[], flags: Omit<RunOptions, 'model' | 'prompt'>) => {
     process.exitCode = await runRun({ model, prompt, ...flags });
@@ -64,20 +68,16 @@ function parseThreads(raw: string): number {
 /** Runs `owm run`; returns the exit code. */
 export async function runRun(options: RunOptions): Promise<number> {
   // Validate sampling flags before any download or load.
-  samplingFrom(options, {}, FALLBACK_SAMPLING);
+  resolveSampling(samplingOverrides(options), {}, FALLBACK_SAMPLING);
+  const host = options.host ?? (process.env.OWM_HOST?.trim() || undefined);
+  if (host) return runRemote(options, host);
   // The model's thread boots (onnxruntime included) while stdin is read and the model found.
   const worker = startModelWorker();
   let model: LocalModel;
   let label: string;
-  let promptText: string | undefined;
-  let interactive: boolean;
+  let input: PromptInput;
   try {
-    const piped = await readPipedStdin();
-    promptText = joinPrompt(options.prompt.length > 0 ? options.prompt.join(' ') : undefined, piped);
-    interactive = promptText === undefined && process.stdin.isTTY === true;
-    if (promptText === undefined && !interactive) {
-      throw new UsageError('No prompt: give one after the model name, or pipe text on stdin.');
-    }
+    input = await readPrompt(options);
     const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
     label = acquired.label;
     const spinner = startSpinner(`loading ${label}`, options.quiet === true || options.json === true);
@@ -93,19 +93,43 @@ export async function runRun(options: RunOptions): Promise<number> {
   try {
     if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
     if (options.verbose && model.info.optimization) process.stderr.write(`note: ${model.info.optimization}\n`);
-    if (interactive) return await runChat(model, options, label);
-    return await answerOnce(model, options, promptText as string, label);
+    return await answer(model, options, input, label, model.info);
   } finally {
     await model.dispose();
   }
 }
 
-async function answerOnce(model: LocalModel, options: RunOptions, promptText: string, label: string): Promise<number> {
+/** `owm run --host`: the same prompt, flags and output, answered by a server. */
+async function runRemote(options: RunOptions, host: string): Promise<number> {
+  if (options.context !== undefined) process.stderr.write('warning: --context is ignored with --host: the server decides the context.\n');
+  const input = await readPrompt(options);
+  const { RemoteModel } = await import('../../client/remote-model.js');
+  const model = new RemoteModel({ host, model: options.model, apiKey: process.env.OWM_API_KEY?.trim() || undefined });
+  return answer(model, options, input, options.model);
+}
+
+/** The prompt from the arguments and piped stdin, or none when a terminal chat should start. */
+type PromptInput = { interactive: true } | { interactive: false; text: string };
+
+async function readPrompt(options: RunOptions): Promise<PromptInput> {
+  const piped = await readPipedStdin();
+  const text = joinPrompt(options.prompt.length > 0 ? options.prompt.join(' ') : undefined, piped);
+  if (text !== undefined) return { interactive: false, text };
+  if (process.stdin.isTTY === true) return { interactive: true };
+  throw new UsageError('No prompt: give one after the model name, or pipe text on stdin.');
+}
+
+function answer(model: TextGenerator, options: RunOptions, input: PromptInput, label: string, info?: ModelInfo): Promise<number> {
+  if (input.interactive) return runChat(model, options, label, info);
+  return answerOnce(model, options, input.text, label, info);
+}
+
+async function answerOnce(model: TextGenerator, options: RunOptions, promptText: string, label: string, info?: ModelInfo): Promise<number> {
   const messages: ChatMessage[] = [
     ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
     { role: 'user', content: promptText },
   ];
-  const generation = model.generate(buildRequest(model, options, messages, options.raw ? promptText : undefined));
+  const generation = model.generate(buildRequest(options, messages, options.raw ? promptText : undefined));
   let interrupted = false;
   let pipeClosed = false;
   const onSigint = (): void => {
@@ -131,14 +155,11 @@ async function answerOnce(model: LocalModel, options: RunOptions, promptText: st
   const stats: GenerationStats = await generation.stats;
   if (pipeClosed) return 0;
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ model: label, text, stats: publicStats(stats, model) })}\n`);
+    const where = info ? { loadMs: info.loadMs, device: info.device, threads: info.threads } : { host: options.host ?? process.env.OWM_HOST };
+    process.stdout.write(`${JSON.stringify({ model: label, text, stats: { ...stats, ...where } })}\n`);
   } else if (!text.endsWith('\n')) {
     process.stdout.write('\n');
   }
-  if (options.verbose) process.stderr.write(`${formatGenerationStats(stats, model.info)}\n`);
+  if (options.verbose) process.stderr.write(`${formatGenerationStats(stats, info)}\n`);
   return interrupted ? EXIT_INTERRUPTED : 0;
-}
-
-function publicStats(stats: GenerationStats, model: LocalModel): Record<string, unknown> {
-  return { ...stats, loadMs: model.info.loadMs, device: model.info.device, threads: model.info.threads };
 }
