@@ -4,6 +4,7 @@ import type { DownloadThroughput } from './download-throughput.js';
 import type { MachineInfo } from './machine-info.js';
 import type { MemoryBandwidth } from './memory-bandwidth.js';
 import type { PeerReport } from './peers/peer-target.js';
+import type { ServeLoad } from './serve-load.js';
 import type { WeightTraffic } from './roofline.js';
 
 /** Everything measured on one model. */
@@ -32,4 +33,6 @@ export interface BenchResults {
   models: ModelResult[];
   download?: DownloadThroughput;
   downloadError?: string;
+  serveLoad?: ServeLoad;
+  serveLoadError?: string;
 }

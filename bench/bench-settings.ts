@@ -1,5 +1,6 @@
 import { BENCH_MODELS, QUICK_MODEL_IDS, type BenchModel } from './bench-models.js';
 import type { MeasurePlan } from './peers/peer-protocol.js';
+import type { ServeLoadPlan } from './serve-load.js';
 
 /** Everything a run measures and how often. */
 export interface BenchSettings {
@@ -27,6 +28,8 @@ export interface BenchSettings {
   /** Size of the file `owm pull` and `curl` download, 0 to skip. */
   downloadBytes: number;
   downloadReps: number;
+  /** The bounded load test of `owm serve` on the set's first model. */
+  serveLoad: ServeLoadPlan;
 }
 
 /** What a run needs to know besides the set. */
@@ -49,8 +52,30 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
   const models = BENCH_MODELS.filter((model) => ids.includes(model.id));
   const common = { models, threads: request.threads, genTokens: 32, ttftPrompt: 32, prefillPrompt: 512, tableContexts: [128, 2048], coldPrompt: COLD_PROMPT };
   const settings: BenchSettings = request.quick
-    ? { ...common, set: 'quick', shortReps: 2, longReps: 2, chartContexts: [128, 512, 2048], coldReps: 2, chatTurnReps: 1, downloadBytes: 256e6, downloadReps: 1 }
-    : { ...common, set: 'full', shortReps: 3, longReps: 2, chartContexts: [128, 512, 1024, 2048, 4096], coldReps: 3, chatTurnReps: 2, downloadBytes: 1e9, downloadReps: 2 };
+    ? {
+        ...common,
+        set: 'quick',
+        shortReps: 2,
+        longReps: 2,
+        chartContexts: [128, 512, 2048],
+        coldReps: 2,
+        chatTurnReps: 1,
+        downloadBytes: 256e6,
+        downloadReps: 1,
+        serveLoad: { clients: [1, 4], requestsPerClient: 4, maxTokens: 32, parallel: 4, roundSeconds: 120 },
+      }
+    : {
+        ...common,
+        set: 'full',
+        shortReps: 3,
+        longReps: 2,
+        chartContexts: [128, 512, 1024, 2048, 4096],
+        coldReps: 3,
+        chatTurnReps: 2,
+        downloadBytes: 1e9,
+        downloadReps: 2,
+        serveLoad: { clients: [1, 4, 8], requestsPerClient: 8, maxTokens: 64, parallel: 4, roundSeconds: 300 },
+      };
   if (request.reps !== undefined) {
     const reps = request.reps;
     Object.assign(settings, { shortReps: reps, longReps: reps, coldReps: reps, chatTurnReps: reps, downloadReps: reps });

@@ -33,6 +33,7 @@ export function reportMarkdown(results: BenchResults): string {
   ];
   for (const model of results.models) lines.push(...modelSection(results, model));
   lines.push(...downloadSection(results));
+  lines.push(...serveLoadSection(results));
   return `${lines.join('\n')}\n`;
 }
 
@@ -163,6 +164,33 @@ function downloadSection(results: BenchResults): string[] {
         ['curl -L -o + sha256sum', (curl / 1e6).toFixed(0)],
         ['owm ÷ curl', `${(owm / curl).toFixed(2)}×`],
       ],
+    ),
+    '',
+  ];
+}
+
+function serveLoadSection(results: BenchResults): string[] {
+  if (results.serveLoadError) return ['## Serve under load', '', `Not measured: ${results.serveLoadError}`, ''];
+  const load = results.serveLoad;
+  if (!load) return [];
+  const { plan } = load;
+  const single = load.rounds.find((round) => round.clients === 1)?.aggregateTokensPerSecond;
+  return [
+    '## Serve under load',
+    '',
+    `\`owm serve --parallel ${plan.parallel}\` on the first model, driven over loopback by the openai client: each client sends ${plan.requestsPerClient} chat completions of ${plan.maxTokens} tokens one after another (temperature 0.7). Server RSS ${formatBytes(load.rssBeforeBytes)} loaded and idle, ${formatBytes(load.rssAfterBytes)} after the last round.`,
+    '',
+    ...markdownTable(
+      ['clients', 'requests', 'errors', 'latency p50 (ms)', 'latency p95 (ms)', 'aggregate tok/s', 'vs 1 client'],
+      load.rounds.map((round) => [
+        String(round.clients),
+        String(round.requests),
+        String(round.errors),
+        round.latencyMs.median.toFixed(0),
+        round.latencyMs.p95.toFixed(0),
+        round.aggregateTokensPerSecond.toFixed(1),
+        single ? `${(round.aggregateTokensPerSecond / single).toFixed(2)}×` : '',
+      ]),
     ),
     '',
   ];

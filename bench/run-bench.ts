@@ -19,6 +19,7 @@ import { measureTransformersJs } from './peers/transformers-js.js';
 import { prepareGguf } from './prepare-gguf.js';
 import { prepareModel } from './prepare-model.js';
 import { reportMarkdown } from './report-markdown.js';
+import { measureServeLoad } from './serve-load.js';
 import { kvBytesPerContextToken, weightTraffic } from './roofline.js';
 
 // `npm run bench [-- --quick] [--threads N] [--only MODEL] [--reps N] [--out DIR] [--skip-download]`:
@@ -78,6 +79,17 @@ async function main(): Promise<number> {
       results.download = await measureDownloadThroughput({ fileBytes: settings.downloadBytes, reps: settings.downloadReps, log });
     } catch (error) {
       results.downloadError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  const loadModel = settings.models[0];
+  if (loadModel) {
+    log(`serve load: owm serve on ${loadModel.id}`);
+    try {
+      const prepared = prepareModel(loadModel, MODELS_CACHE);
+      results.serveLoad = await measureServeLoad({ modelDir: prepared.dir, threads: settings.threads, plan: settings.serveLoad, env: process.env, log });
+    } catch (error) {
+      results.serveLoadError = error instanceof Error ? error.message : String(error);
     }
   }
 
