@@ -78,7 +78,9 @@ export async function measureServeLoad(options: { modelDir: string; threads: num
           for (let request = 0; request < plan.requestsPerClient && performance.now() < deadline; request++) {
             const sent = performance.now();
             try {
-              tokens += await ask(client * plan.requestsPerClient + request);
+              // Awaited first: `tokens += await …` would read `tokens` before the wait and lose other clients' counts.
+              const answered = await ask(client * plan.requestsPerClient + request);
+              tokens += answered;
               latencies.push(performance.now() - sent);
             } catch {
               errors++;

@@ -45,6 +45,8 @@ export class RemoteModel implements TextGenerator {
     stats.promise.catch(() => {});
     const pieces = this.stream(request, controller.signal, stats.resolve);
     return {
+      // A server's token ids mean nothing here.
+      tokens: [],
       stats: stats.promise,
       stop: abort,
       async *[Symbol.asyncIterator]() {

@@ -24,7 +24,7 @@ export type ModelEvent =
   | { type: 'loaded'; name: string; ms: number }
   | { type: 'unloaded'; name: string; reason: 'idle' | 'removed' | 'shutdown' };
 
-/** A model lent to one request; `release` gives it back (safe to call twice). */
+/** A model lent to one request; `release` gives it back (safe to call twice), optionally with its own keep-alive in ms. */
 export interface ModelLease {
   model: LocalModel;
   /** The name the model is known by (the preload alias, the registry name or the repo id). */
@@ -32,7 +32,7 @@ export interface ModelLease {
   found: FoundModel;
   /** How long this request waited for the model to load (0 when it was loaded). */
   loadMs: number;
-  release(): void;
+  release(keepAliveMs?: number): void;
 }
 
 /** A model the manager holds, loaded or loading. */
@@ -121,11 +121,11 @@ export class ModelManager {
       name: held.name,
       found,
       loadMs: wasLoaded ? 0 : performance.now() - waitStarted,
-      release: () => {
+      release: (keepAliveMs) => {
         if (released) return;
         released = true;
         held.users--;
-        if (held.users === 0) this.scheduleExpiry(held);
+        if (held.users === 0) this.scheduleExpiry(held, keepAliveMs ?? this.options.keepAliveMs);
       },
     };
   }
@@ -165,8 +165,7 @@ export class ModelManager {
     return entry;
   }
 
-  private scheduleExpiry(entry: Entry): void {
-    const { keepAliveMs } = this.options;
+  private scheduleExpiry(entry: Entry, keepAliveMs: number): void {
     if (entry.pinned || this.closed || !Number.isFinite(keepAliveMs)) return;
     entry.expiresAt = Date.now() + keepAliveMs;
     entry.timer = setTimeout(() => void this.unload(entry, 'idle'), keepAliveMs);

@@ -1,6 +1,6 @@
 import { RuntimeError } from '../errors.js';
 import type { SamplingOptions } from './create-sampler.js';
-import type { TokenSource } from './generate-tokens.js';
+import type { SampledToken, TokenSource } from './generate-tokens.js';
 import type { TextModel } from './load-text-model.js';
 import { resolveSampling } from './resolve-sampling.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
@@ -36,6 +36,16 @@ export interface GenerationRequest {
   think: 'show' | 'hide';
   /** Cap on prompt + reply tokens. @default min(model context, DEFAULT_CONTEXT) */
   context?: number;
+  /** Report each token's log probability and this many alternatives (see `GenerationHooks.onToken`). */
+  logprobs?: number;
+}
+
+/** Where a generation reports besides its text. */
+export interface GenerationHooks {
+  /** Each sampled token, before the text it completes is yielded. */
+  onToken?: (token: SampledToken) => void;
+  /** The statistics, once the generation ended (read to the end or left early). */
+  onDone: (stats: GenerationStats) => void;
 }
 
 /** Why generation ended. */
@@ -86,13 +96,12 @@ export function encodePrompt(model: TextModel, request: GenerationRequest): { id
 /**
  * Generates a reply: encodes the prompt, runs the token loop from `tokens`, and turns its ids into
  * text pieces as they complete (never a broken UTF-8 character), ending early at a stop string.
- * `onDone` receives the statistics.
  */
 export async function* generateText(
   model: TextModel,
   request: GenerationRequest,
   tokens: TokenSource,
-  onDone: (stats: GenerationStats) => void,
+  hooks: GenerationHooks,
 ): AsyncGenerator<string> {
   const sampling = resolveSampling(request.sampling, model.defaults.sampling, FALLBACK_SAMPLING);
   const limit = contextLimit(model, request.context);
@@ -119,12 +128,14 @@ export async function* generateText(
     budget,
     eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
     reusePrefix: request.freshCache !== true,
+    logprobs: request.logprobs,
   });
   let completed = false;
   try {
-    for await (const id of stream) {
-      generated.push(id);
-      const match = stops.push(streamer.push(id));
+    for await (const token of stream) {
+      generated.push(token.id);
+      hooks.onToken?.(token);
+      const match = stops.push(streamer.push(token.id));
       const piece = emit(match.emit);
       if (piece) yield piece;
       if (match.stopped) {
@@ -147,7 +158,7 @@ export async function* generateText(
     let stopReason: StopReason = completed ? run.stopReason : 'interrupted';
     if (stoppedByString) stopReason = 'stop-string';
     else if (stopReason === 'max-tokens' && budget === room) stopReason = 'context';
-    onDone({
+    hooks.onDone({
       promptTokens: promptIds.length,
       reusedPromptTokens: run.reusedTokens,
       generatedTokens: generated.length,

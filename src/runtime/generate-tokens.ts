@@ -1,5 +1,6 @@
 import { createSampler, type SamplingOptions } from './create-sampler.js';
 import type { KvDecoder } from './kv-decoder.js';
+import { tokenLogprobs, type TokenLogprob } from './token-logprobs.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
 export interface TokenPlan {
@@ -11,6 +12,16 @@ export interface TokenPlan {
   eosTokenIds: number[];
   /** Keep the cached rows of the prompt's prefix that the previous sequence shares (a chat's earlier turns). */
   reusePrefix: boolean;
+  /** Report each token's log probability and this many most likely alternatives; undefined for none. */
+  logprobs?: number;
+}
+
+/** A sampled token, with its log probability when the plan asked for them. */
+export interface SampledToken {
+  id: number;
+  logprob?: number;
+  /** The most likely tokens at that step, best first. */
+  top?: TokenLogprob[];
 }
 
 /** Why the token loop ended. */
@@ -30,8 +41,8 @@ export interface TokenRunStats {
   stopReason: TokenStopReason;
 }
 
-/** Ids as they are sampled, while the loop goes on; `stop()` ends it after the current step. */
-export interface TokenStream extends AsyncIterable<number> {
+/** Tokens as they are sampled, while the loop goes on; `stop()` ends it after the current step. */
+export interface TokenStream extends AsyncIterable<SampledToken> {
   stop(): void;
   /** Resolves once the loop ended. */
   readonly stats: Promise<TokenRunStats>;
@@ -43,10 +54,10 @@ export type TokenSource = (plan: TokenPlan) => TokenStream;
 /**
  * The generation loop over token ids: prefill the prompt (what the cache does not already hold) in
  * one run, then one token per run,
- * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each id as soon as it is
+ * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each token as soon as it is
  * sampled (before the next step runs) and returns the timings.
  */
-export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<number, TokenRunStats> {
+export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<SampledToken, TokenRunStats> {
   const eos = new Set(plan.eosTokenIds);
   const sampler = createSampler(plan.sampling);
   const history = [...plan.promptIds];
@@ -75,7 +86,7 @@ export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shoul
     }
     generated++;
     history.push(id);
-    yield id;
+    yield plan.logprobs === undefined ? { id } : { id, ...tokenLogprobs(logits, id, plan.logprobs) };
     if (generated >= plan.budget) break;
     logits = await decoder.forward([id]);
   }

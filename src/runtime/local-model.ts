@@ -3,7 +3,7 @@ import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
 import { deferred, type Deferred } from './deferred.js';
 import { generateText, type GenerationRequest, type GenerationStats } from './generate-text.js';
-import type { TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
+import type { SampledToken, TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
 import type { ModelLocation } from './load-decoder.js';
 import type { GenerationDefaults } from './load-generation-config.js';
 import { loadTextModel, type TextModel } from './load-text-model.js';
@@ -12,6 +12,8 @@ import type { DecoderInfo, SerializedError, WorkerReply, WorkerRequest } from '.
 
 /** A running generation: its text pieces as they come, and its statistics at the end. */
 export interface Generation extends AsyncIterable<string> {
+  /** The tokens sampled so far, with log probabilities when the request asked for them; grows as pieces come. */
+  readonly tokens: readonly SampledToken[];
   /** Asks the model to stop after the current step (or leaves the queue); the text so far stays valid. */
   stop(): void;
   /** Resolves once the generation ended, read to the end or left early, with the statistics. */
@@ -157,8 +159,13 @@ export class LocalModel implements TextGenerator {
     else options.signal?.addEventListener('abort', abort, { once: true });
     const stats = deferred<GenerationStats>();
     stats.promise.catch(() => {});
-    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan, ticket, controller.signal), stats.resolve);
+    const tokens: SampledToken[] = [];
+    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan, ticket, controller.signal), {
+      onToken: (token) => tokens.push(token),
+      onDone: stats.resolve,
+    });
     return {
+      tokens,
       stats: stats.promise,
       stop: () => controller.abort(),
       async *[Symbol.asyncIterator]() {
@@ -179,7 +186,7 @@ export class LocalModel implements TextGenerator {
   /** Runs the token loop of `plan` on a slot of the worker; ids arrive as the worker samples them. */
   private runTokens(plan: TokenPlan, ticket: SlotTicket, signal: AbortSignal): TokenStream {
     const requestId = this.nextRequestId++;
-    const received: number[] = [];
+    const received: SampledToken[] = [];
     const stats = deferred<TokenRunStats>();
     stats.promise.catch(() => {});
     const stopFlag = new Int32Array(new SharedArrayBuffer(4));
@@ -192,7 +199,7 @@ export class LocalModel implements TextGenerator {
     const finish = (): void => {
       finished = true;
       this.loops.delete(requestId);
-      ticket.release([...plan.promptIds, ...received]);
+      ticket.release([...plan.promptIds, ...received.map((token) => token.id)]);
       wake?.();
     };
     const loop: RunningLoop = {
@@ -204,7 +211,7 @@ export class LocalModel implements TextGenerator {
       },
       onReply: (reply) => {
         if (reply.type === 'token') {
-          received.push(reply.id);
+          received.push(reply.token);
           wake?.();
         } else if (reply.type === 'done') {
           stats.resolve(reply.stats);
@@ -240,7 +247,7 @@ export class LocalModel implements TextGenerator {
         try {
           for (;;) {
             if (next < received.length) {
-              yield received[next++] as number;
+              yield received[next++] as SampledToken;
               continue;
             }
             if (finished) {

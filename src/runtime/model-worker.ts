@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { OwmError } from '../errors.js';
-import { generateTokens, type TokenRunStats } from './generate-tokens.js';
+import { generateTokens, type SampledToken, type TokenRunStats } from './generate-tokens.js';
 import type { KvDecoder } from './kv-decoder.js';
 import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -18,7 +18,7 @@ if (!port) throw new Error('model-worker must run in a worker thread');
 /** A token loop in progress. */
 interface Running {
   requestId: number;
-  ids: AsyncGenerator<number, TokenRunStats>;
+  tokens: AsyncGenerator<SampledToken, TokenRunStats>;
 }
 
 let loaded: LoadedDecoder | undefined;
@@ -65,7 +65,7 @@ async function handle(message: WorkerRequest): Promise<void> {
   if (!loaded) throw new Error('generate before load');
   const flag = new Int32Array(message.stopFlag);
   const decoder = slotDecoder(loaded, message.slot);
-  running.push({ requestId: message.requestId, ids: generateTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0) });
+  running.push({ requestId: message.requestId, tokens: generateTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0) });
   if (!stepping) await stepAll();
 }
 
@@ -86,9 +86,9 @@ async function stepAll(): Promise<void> {
     while (running.length > 0) {
       for (const loop of [...running]) {
         try {
-          const next = await loop.ids.next();
+          const next = await loop.tokens.next();
           if (!next.done) {
-            send({ type: 'token', requestId: loop.requestId, id: next.value });
+            send({ type: 'token', requestId: loop.requestId, token: next.value });
             continue;
           }
           send({ type: 'done', requestId: loop.requestId, stats: next.value });

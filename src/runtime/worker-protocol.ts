@@ -1,5 +1,5 @@
 import type { SessionSettings } from './create-session.js';
-import type { TokenPlan, TokenRunStats } from './generate-tokens.js';
+import type { SampledToken, TokenPlan, TokenRunStats } from './generate-tokens.js';
 import type { ModelLocation } from './load-decoder.js';
 
 /** What the main thread asks the model worker to do. */
@@ -39,7 +39,7 @@ export interface SerializedError {
 /** What the worker reports back; replies about a generation carry its request id. */
 export type WorkerReply =
   | { type: 'loaded'; info: DecoderInfo }
-  | { type: 'token'; requestId: number; id: number }
+  | { type: 'token'; requestId: number; token: SampledToken }
   | { type: 'done'; requestId: number; stats: TokenRunStats }
   | { type: 'error'; requestId?: number; error: SerializedError }
   | { type: 'unloaded' };

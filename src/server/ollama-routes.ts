@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import type { PullEvent } from '../hub/pull-snapshot.js';
 import { describeArchitecture } from '../models/describe-architecture.js';
+import { parseDuration } from '../parse-duration.js';
 import { pullModel } from '../models/pull-model.js';
 import { removePulledModel } from '../models/remove-pulled-model.js';
 import { resolveInput } from '../models/resolve-input.js';
@@ -70,24 +71,24 @@ export function ollamaRoutes(context: ServeContext): Hono {
   app.post('/api/chat', async (c) => {
     const body = ollamaChatRequest.parse(await readJsonBody(c));
     refuseUntilSupported(body);
-    if (body.messages.length === 0) return loadOnly(c, context, body.model, { message: { role: 'assistant', content: '' } });
+    if (body.messages.length === 0) return loadOnly(c, context, body, { message: { role: 'assistant', content: '' } });
     const messages: ChatMessage[] = body.messages.map((message) => ({
       role: message.role,
       content: message.content,
       ...(message.tool_name ? { name: message.tool_name } : {}),
     }));
-    const started = await startGeneration(context.manager, body.model, { ...optionsInput(body.options), messages }, c.req.raw.signal);
+    const started = await startGeneration(context.manager, body.model, { ...optionsInput(body), messages }, c.req.raw.signal);
     return answer(c, started, body.stream !== false, (text) => ({ message: { role: 'assistant', content: text } }));
   });
 
   app.post('/api/generate', async (c) => {
     const body = ollamaGenerateRequest.parse(await readJsonBody(c));
     refuseUntilSupported(body);
-    if (body.prompt === '') return loadOnly(c, context, body.model, { response: '' });
+    if (body.prompt === '') return loadOnly(c, context, body, { response: '' });
     const input: GenerationInput = body.raw
-      ? { ...optionsInput(body.options), rawPrompt: body.prompt }
+      ? { ...optionsInput(body), rawPrompt: body.prompt }
       : {
-          ...optionsInput(body.options),
+          ...optionsInput(body),
           messages: [...(body.system ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user', content: body.prompt }],
         };
     const started = await startGeneration(context.manager, body.model, input, c.req.raw.signal);
@@ -130,8 +131,9 @@ function refuseUntilSupported(body: { format?: unknown; tools?: unknown[] }): vo
   if (body.tools && body.tools.length > 0) throw new ApiError(400, 'tools are not supported by owm yet: leave them out.', { param: 'tools' });
 }
 
-function optionsInput(options: OllamaOptions = {}): GenerationInput {
+function optionsInput({ options = {}, keep_alive }: { options?: OllamaOptions; keep_alive?: string | number }): GenerationInput {
   return {
+    keepAliveMs: keepAliveOf(keep_alive),
     sampling: {
       temperature: options.temperature,
       topK: options.top_k,
@@ -173,11 +175,20 @@ function details(variant?: string, family?: string): Record<string, unknown> {
   };
 }
 
-/** Ollama's answer to an empty prompt: the model is loaded (and kept), nothing generated. */
-async function loadOnly(c: Context, context: ServeContext, model: string, empty: Record<string, unknown>): Promise<Response> {
-  const lease = await context.manager.acquire(model);
-  lease.release();
-  return c.json({ model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: 'load' });
+/** Ollama's `keep_alive`: seconds as a number, or a duration such as `5m`; negative keeps the model loaded. */
+function keepAliveOf(value: string | number | undefined): number | undefined {
+  return value === undefined ? undefined : parseDuration(String(value));
+}
+
+/**
+ * Ollama's answer to an empty prompt: the model is loaded and kept for `keep_alive`, nothing
+ * generated; `keep_alive: 0` unloads it (`done_reason: "unload"`).
+ */
+async function loadOnly(c: Context, context: ServeContext, body: { model: string; keep_alive?: string | number }, empty: Record<string, unknown>): Promise<Response> {
+  const keepAliveMs = keepAliveOf(body.keep_alive);
+  const lease = await context.manager.acquire(body.model);
+  lease.release(keepAliveMs);
+  return c.json({ model: body.model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: keepAliveMs === 0 ? 'unload' : 'load' });
 }
 
 /** The last object of an answer: why it ended and Ollama's counts and durations (nanoseconds). */

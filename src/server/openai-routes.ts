@@ -3,8 +3,10 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { GenerationStats } from '../runtime/generate-text.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
+import type { SampledToken } from '../runtime/generate-tokens.js';
 import { ApiError, toApiError } from './api-error.js';
 import { listServedModels } from './list-served-models.js';
+import { chatLogprobs, completionLogprobs } from './openai-logprobs.js';
 import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest } from './openai-schemas.js';
 import { readJsonBody } from './read-json-body.js';
 import type { ServeContext } from './serve-context.js';
@@ -31,11 +33,14 @@ export function openaiRoutes(context: ServeContext): Hono {
   app.post('/chat/completions', async (c) => {
     const body = chatCompletionRequest.parse(await readJsonBody(c));
     refuseUntilSupported(body);
-    const started = await startGeneration(context.manager, body.model, chatInput(body), c.req.raw.signal);
+    const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
+    const started = await startGeneration(context.manager, body.model, { ...chatInput(body), logprobs }, c.req.raw.signal);
     const reply = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    const logprobsOf = (tokens: readonly SampledToken[]): Record<string, unknown> | null =>
+      logprobs === undefined ? null : chatLogprobs(tokens, started.tokenText);
     if (body.stream) {
-      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index) =>
-        chunk(reply, 'chat.completion.chunk', { index: 0, delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece }, logprobs: null, finish_reason: null }),
+      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index, tokens) =>
+        chunk(reply, 'chat.completion.chunk', { index: 0, delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece }, logprobs: logprobsOf(tokens), finish_reason: null }),
         (stats) => chunk(reply, 'chat.completion.chunk', { index: 0, delta: {}, logprobs: null, finish_reason: finishReason(stats) }),
       );
     }
@@ -43,28 +48,39 @@ export function openaiRoutes(context: ServeContext): Hono {
     return c.json({
       ...reply,
       object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finishReason(stats) }],
+      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: logprobsOf(started.tokens), finish_reason: finishReason(stats) }],
       usage: usage(stats),
     });
   });
 
   app.post('/completions', async (c) => {
     const body = completionRequest.parse(await readJsonBody(c));
-    if (body.logprobs) throw new ApiError(400, 'logprobs are not supported by owm yet: leave logprobs out.', { param: 'logprobs' });
     const prompt = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string);
-    const started = await startGeneration(context.manager, body.model, { ...samplingInput(body), rawPrompt: prompt }, c.req.raw.signal);
+    const logprobs = body.logprobs ?? undefined;
+    const started = await startGeneration(context.manager, body.model, { ...samplingInput(body), rawPrompt: prompt, logprobs }, c.req.raw.signal);
     const reply = { id: `cmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    const echoed = body.echo ? prompt : '';
     if (body.stream) {
-      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece) =>
-        chunk(reply, 'text_completion', { index: 0, text: piece, logprobs: null, finish_reason: null }),
-        (stats) => chunk(reply, 'text_completion', { index: 0, text: '', logprobs: null, finish_reason: finishReason(stats) }),
-      );
+      let offset = echoed.length;
+      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index, tokens) => {
+        const text = index === 0 ? echoed + piece : piece;
+        const chunkLogprobs = logprobs === undefined ? null : completionLogprobs(tokens, started.tokenText, offset);
+        offset += piece.length;
+        return chunk(reply, 'text_completion', { index: 0, text, logprobs: chunkLogprobs, finish_reason: null });
+      }, (stats) => chunk(reply, 'text_completion', { index: 0, text: '', logprobs: null, finish_reason: finishReason(stats) }));
     }
     const { text, stats } = await readAll(started);
     return c.json({
       ...reply,
       object: 'text_completion',
-      choices: [{ index: 0, text: body.echo ? prompt + text : text, logprobs: null, finish_reason: finishReason(stats) }],
+      choices: [
+        {
+          index: 0,
+          text: echoed + text,
+          logprobs: logprobs === undefined ? null : completionLogprobs(started.tokens, started.tokenText, echoed.length),
+          finish_reason: finishReason(stats),
+        },
+      ],
       usage: usage(stats),
     });
   });
@@ -76,13 +92,12 @@ function modelObject(id: string, created: number): Record<string, unknown> {
   return { id, object: 'model', created, owned_by: 'owm' };
 }
 
-/** Fields issue 6 (structured output and tool calls) will serve; until then a clear 400 rather than a silent ignore. */
+/** Fields that structured output and tool calls (issue 9) will serve; until then a clear 400 rather than a silent ignore. */
 function refuseUntilSupported(body: ChatCompletionRequest): void {
   if (body.tools && body.tools.length > 0) throw new ApiError(400, 'tools are not supported by owm yet: leave tools out.', { param: 'tools' });
   if (body.response_format && body.response_format.type !== 'text') {
     throw new ApiError(400, `response_format ${body.response_format.type} is not supported by owm yet: leave response_format out.`, { param: 'response_format' });
   }
-  if (body.logprobs) throw new ApiError(400, 'logprobs are not supported by owm yet: leave logprobs out.', { param: 'logprobs' });
 }
 
 function samplingInput(body: ChatCompletionRequest | CompletionRequest): GenerationInput {
@@ -142,16 +157,20 @@ function streamChoices(
   c: Context,
   started: StartedGeneration,
   includeUsage: boolean,
-  pieceChunk: (piece: string, index: number) => Record<string, unknown>,
+  /** The chunk of one piece; `tokens` are those sampled since the previous piece. */
+  pieceChunk: (piece: string, index: number, tokens: readonly SampledToken[]) => Record<string, unknown>,
   finalChunk: (stats: GenerationStats) => Record<string, unknown>,
 ): Response {
   const withUsage = (data: Record<string, unknown>): string => JSON.stringify(includeUsage ? { ...data, usage: null } : data);
   return streamSSE(c, async (stream) => {
     let index = 0;
+    let tokensSent = 0;
     const pieces = started.pieces[Symbol.asyncIterator]();
     stream.onAbort(() => void pieces.return?.());
     for (let next = await pieces.next(); !next.done && !stream.aborted; next = await pieces.next()) {
-      await stream.writeSSE({ data: withUsage(pieceChunk(next.value, index++)) });
+      const tokens = started.tokens.slice(tokensSent);
+      tokensSent = started.tokens.length;
+      await stream.writeSSE({ data: withUsage(pieceChunk(next.value, index++, tokens)) });
     }
     if (stream.aborted) return;
     const stats = await started.stats;

@@ -50,7 +50,7 @@ export const completionRequest = z.object({
   ...samplingFields,
   prompt: z.union([z.string(), z.array(z.string()).length(1, 'owm completes one prompt per request')]),
   echo: z.boolean().nullish(),
-  logprobs: z.number().int().nullish(),
+  logprobs: z.number().int().min(0).max(20).nullish(),
   suffix: z.string().nullish(),
 });
 export type CompletionRequest = z.infer<typeof completionRequest>;

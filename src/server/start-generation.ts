@@ -1,6 +1,7 @@
 import type { ModelManager } from '../models/model-manager.js';
 import type { SamplingOptions } from '../runtime/create-sampler.js';
 import type { GenerationStats } from '../runtime/generate-text.js';
+import type { SampledToken } from '../runtime/generate-tokens.js';
 import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
 
@@ -15,6 +16,10 @@ export interface GenerationInput {
   stop: string[];
   /** Prompt and reply tokens at most; capped at the model's own context. */
   context?: number;
+  /** Report log probabilities with this many alternatives per token. */
+  logprobs?: number;
+  /** How long the model stays loaded once idle after this request (Ollama's `keep_alive`), in ms. */
+  keepAliveMs?: number;
 }
 
 /** A generation that has produced its first piece (or ended): errors before that became HTTP errors. */
@@ -24,6 +29,10 @@ export interface StartedGeneration {
   info: ModelInfo;
   /** The text pieces, first one included; the model is given back when they end or are left. */
   pieces: AsyncIterable<string>;
+  /** The tokens sampled so far (with log probabilities when asked), growing as pieces come. */
+  tokens: readonly SampledToken[];
+  /** The text of one token, for log probabilities. */
+  tokenText(id: number): string;
   stats: Promise<GenerationStats>;
   /** Time this request spent loading the model (0 when it was loaded). */
   loadMs: number;
@@ -47,6 +56,7 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
         stop: input.stop.filter((stop) => stop !== ''),
         think: 'show',
         context: input.context !== undefined && modelContext !== undefined ? Math.min(input.context, modelContext) : input.context,
+        logprobs: input.logprobs,
       },
       { signal },
     );
@@ -59,10 +69,19 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
         for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
       } finally {
         await iterator.return?.();
-        lease.release();
+        lease.release(input.keepAliveMs);
       }
     }
-    return { model: lease.name, info: model.info, pieces: pieces(), stats: generation.stats, loadMs: lease.loadMs };
+    const { tokenizer } = model.textModel;
+    return {
+      model: lease.name,
+      info: model.info,
+      pieces: pieces(),
+      tokens: generation.tokens,
+      tokenText: (id) => tokenizer.decode([id]),
+      stats: generation.stats,
+      loadMs: lease.loadMs,
+    };
   } catch (error) {
     lease.release();
     throw error;

@@ -112,6 +112,38 @@ describe('owm serve, driven by the openai and ollama npm clients', () => {
     assert.equal(stopped.choices[0]?.message.content, (await runAnswer('Why is the sky blue?')).slice(0, 4));
   });
 
+  test('logprobs: each token with its log probability and the top alternatives, plain and streamed', async () => {
+    const request = { model: 'tiny', messages: [{ role: 'user' as const, content: 'Hello there' }], max_tokens: 6, ...GREEDY, logprobs: true, top_logprobs: 3 };
+    const plain = await openai.chat.completions.create(request);
+    const content = plain.choices[0]?.logprobs?.content ?? [];
+    assert.equal(content.length, 6);
+    for (const entry of content) {
+      assert.equal(entry.top_logprobs.length, 3);
+      const tops = entry.top_logprobs.map((top) => top.logprob);
+      assert.deepEqual(tops, [...tops].sort((a, b) => b - a), 'best first');
+      assert.ok(tops.reduce((sum, logprob) => sum + Math.exp(logprob), 0) <= 1 + 1e-6);
+      // Greedy: the chosen token is the most likely one.
+      assert.equal(entry.token, entry.top_logprobs[0]?.token);
+      assert.ok(Math.abs(entry.logprob - (tops[0] as number)) < 1e-6);
+      assert.deepEqual(entry.bytes, [...Buffer.from(entry.token, 'utf8')]);
+    }
+    const stream = await openai.chat.completions.create({ ...request, stream: true });
+    const streamed: number[] = [];
+    for await (const chunk of stream) for (const entry of chunk.choices[0]?.logprobs?.content ?? []) streamed.push(entry.logprob);
+    // The second request reuses the first's cached prompt rows: equal up to float rounding.
+    assert.equal(streamed.length, content.length);
+    streamed.forEach((logprob, i) => assert.ok(Math.abs(logprob - (content[i]?.logprob as number)) < 1e-4, `token ${i}`));
+
+    const completion = await openai.completions.create({ model: 'tiny', prompt: 'Once upon a time', max_tokens: 5, ...GREEDY, logprobs: 2 });
+    const legacy = completion.choices[0]?.logprobs;
+    assert.equal(legacy?.tokens?.length, 5);
+    assert.equal(legacy?.token_logprobs?.length, 5);
+    assert.equal(Object.keys(legacy?.top_logprobs?.[0] ?? {}).length, 2);
+    assert.deepEqual(legacy?.text_offset, [...(legacy?.text_offset ?? [])].sort((a, b) => a - b));
+    const plainAnswer = await openai.chat.completions.create({ ...request, logprobs: false });
+    assert.equal(plainAnswer.choices[0]?.logprobs, null);
+  });
+
   test('bad requests are 400s naming the field, in OpenAI\'s error shape', async () => {
     const bad = async (body: Record<string, unknown>): Promise<InstanceType<typeof OpenAI.APIError>> => {
       const error = await openai.chat.completions.create(body as never).then(
@@ -214,8 +246,17 @@ describe('owm serve, driven by the openai and ollama npm clients', () => {
     assert.ok(statuses.some((status) => status.startsWith('pulling onnx/')));
     assert.ok((await ollama.list()).models.some((model) => model.name === 'acme/tiny-pull'));
 
-    const reply = await ollama.chat({ model: 'acme/tiny-pull', messages: [{ role: 'user', content: 'Why is the sky blue?' }], options: { temperature: 0, num_predict: 12 } });
+    const loaded = await ollama.generate({ model: 'acme/tiny-pull', prompt: '' });
+    assert.equal(loaded.done_reason, 'load');
+    assert.ok((await ollama.ps()).models.some((model) => model.name === 'acme/tiny-pull'));
+    const reply = await ollama.chat({ model: 'acme/tiny-pull', messages: [{ role: 'user', content: 'Why is the sky blue?' }], options: { temperature: 0, num_predict: 12 }, keep_alive: 0 });
     assert.equal(reply.message.content, await runAnswer('Why is the sky blue?'), 'the pulled copy answers as the folder does');
+    let unloaded = false;
+    for (let attempt = 0; attempt < 50 && !unloaded; attempt++) {
+      unloaded = !(await ollama.ps()).models.some((model) => model.name === 'acme/tiny-pull');
+      if (!unloaded) await sleep(50);
+    }
+    assert.ok(unloaded, 'keep_alive 0 unloads the model once the answer is done');
 
     await ollama.delete({ model: 'acme/tiny-pull' });
     assert.ok(!(await ollama.list()).models.some((model) => model.name === 'acme/tiny-pull'));

@@ -61,7 +61,7 @@ async function owmGreedy(model: LoadedModel): Promise<OwmRun> {
   const onDone = (stats: GenerationStats): void => {
     run = { ids: stats.tokenIds, stopReason: stats.stopReason };
   };
-  for await (const piece of generateText(model, REQUEST, inProcessTokens(model.loaded.decoder), onDone)) text += piece;
+  for await (const piece of generateText(model, REQUEST, inProcessTokens(model.loaded.decoder), { onDone })) text += piece;
   assert.ok(run, 'generateText reported no statistics');
   // The streamed pieces add up to the reply, special tokens left out, whatever bytes the ids decode to.
   assert.equal(text, model.tokenizer.decode(run.ids, { skipSpecialTokens: true }));

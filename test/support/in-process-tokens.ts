@@ -7,22 +7,22 @@ export function inProcessTokens(decoder: KvDecoder): TokenSource {
   return (plan) => {
     let stopped = false;
     const stats = deferred<TokenRunStats>();
-    const ids = generateTokens(decoder, plan, () => stopped);
+    const tokens = generateTokens(decoder, plan, () => stopped);
     return {
       stats: stats.promise,
       stop: () => {
         stopped = true;
       },
       async *[Symbol.asyncIterator]() {
-        let next = await ids.next();
+        let next = await tokens.next();
         try {
           while (!next.done) {
             yield next.value;
-            next = await ids.next();
+            next = await tokens.next();
           }
         } finally {
           // A reader that leaves early has stopped the loop: run it to its end for the statistics.
-          while (!next.done) next = await ids.next();
+          while (!next.done) next = await tokens.next();
           stats.resolve(next.value);
         }
       },

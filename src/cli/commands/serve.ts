@@ -9,7 +9,7 @@ import { expectedDevice, type DeviceRequest } from '../../runtime/expected-devic
 import { createApp } from '../../server/create-app.js';
 import { acquireModel } from '../acquire-model.js';
 import { hubSettingsFrom } from '../hub-flags.js';
-import { parseDuration } from '../parse-duration.js';
+import { parseDuration } from '../../parse-duration.js';
 import { OWM_VERSION } from '../version.js';
 import { sessionSettings } from '../session-settings.js';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { UsageError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -12,7 +12,7 @@ export function parseDuration(raw: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) {
-    throw new InvalidArgumentError(`'${raw}' is not a duration: use e.g. 30s, 5m, 1h, 0 (at once) or -1 (never).`);
+    throw new UsageError(`'${raw}' is not a duration: use e.g. 30s, 5m, 1h, 0 (at once) or -1 (never).`);
   }
   return parts.reduce((total, part) => total + Number(part[1]) * (UNIT_MS[part[2] as string] as number), 0);
 }
