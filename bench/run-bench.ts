@@ -162,9 +162,6 @@ function writeOutputs(outDir: string, results: BenchResults, markdown: string): 
     [`${stem}.md`, markdown],
     [`${stem}.json`, json],
     [`${stem}-decode-vs-context.svg`, svg],
-    ['latest.md', markdown],
-    ['latest.json', json],
-    ['latest-decode-vs-context.svg', svg],
   ]) {
     writeFileSync(path.join(outDir, name), content);
   }

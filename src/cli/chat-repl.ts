@@ -1,6 +1,7 @@
 import readline from 'node:readline';
 import { OwmError } from '../errors.js';
-import type { Generation, ModelInfo, TextGenerator } from '../runtime/local-model.js';
+import type { Generation, TextGenerator } from '../runtime/generation.js';
+import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
 import { applySetting, type GenerationFlags } from './generation-flags.js';
 import { buildRequest } from './build-request.js';

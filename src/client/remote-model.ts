@@ -1,9 +1,8 @@
 import OpenAI from 'openai';
 import { definedOnly } from '../defined-only.js';
 import { OwmError } from '../errors.js';
-import { deferred } from '../runtime/deferred.js';
 import type { GenerationRequest, GenerationStats, StopReason } from '../runtime/generate-text.js';
-import type { GenerateOptions, Generation, TextGenerator } from '../runtime/local-model.js';
+import { createGeneration, type GenerateOptions, type Generation, type TextGenerator } from '../runtime/generation.js';
 import { ThinkFilter } from '../runtime/think-filter.js';
 
 /** Where a remote model is served. */
@@ -37,29 +36,8 @@ export class RemoteModel implements TextGenerator {
   }
 
   generate(request: GenerationRequest, options: GenerateOptions = {}): Generation {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    if (options.signal?.aborted) abort();
-    else options.signal?.addEventListener('abort', abort, { once: true });
-    const stats = deferred<GenerationStats>();
-    stats.promise.catch(() => {});
-    const pieces = this.stream(request, controller.signal, stats.resolve);
-    return {
-      // A server's token ids mean nothing here.
-      tokens: [],
-      stats: stats.promise,
-      stop: abort,
-      async *[Symbol.asyncIterator]() {
-        try {
-          yield* pieces;
-        } catch (error) {
-          stats.reject(error);
-          throw error;
-        } finally {
-          options.signal?.removeEventListener('abort', abort);
-        }
-      },
-    };
+    // A server's token ids mean nothing here: the generation reports no tokens.
+    return createGeneration({ run: (signal, onDone) => this.stream(request, signal, onDone) }, options.signal);
   }
 
   private async *stream(request: GenerationRequest, signal: AbortSignal, onDone: (stats: GenerationStats) => void): AsyncGenerator<string> {

@@ -2,34 +2,14 @@ import { Worker } from 'node:worker_threads';
 import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
 import { deferred, type Deferred } from './deferred.js';
-import { generateText, type GenerationRequest, type GenerationStats } from './generate-text.js';
+import { generateText, type GenerationRequest } from './generate-text.js';
+import { createGeneration, type GenerateOptions, type Generation, type TextGenerator } from './generation.js';
 import type { SampledToken, TokenPlan, TokenRunStats, TokenStream } from './generate-tokens.js';
 import type { ModelLocation } from './load-decoder.js';
 import type { GenerationDefaults } from './load-generation-config.js';
 import { loadTextModel, type TextModel } from './load-text-model.js';
 import { SlotPool, type SlotTicket } from './slot-pool.js';
 import type { DecoderInfo, SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
-
-/** A running generation: its text pieces as they come, and its statistics at the end. */
-export interface Generation extends AsyncIterable<string> {
-  /** The tokens sampled so far, with log probabilities when the request asked for them; grows as pieces come. */
-  readonly tokens: readonly SampledToken[];
-  /** Asks the model to stop after the current step (or leaves the queue); the text so far stays valid. */
-  stop(): void;
-  /** Resolves once the generation ended, read to the end or left early, with the statistics. */
-  readonly stats: Promise<GenerationStats>;
-}
-
-/** Anything that answers generation requests: a model loaded here, or a server (`owm run --host`). */
-export interface TextGenerator {
-  generate(request: GenerationRequest, options?: GenerateOptions): Generation;
-}
-
-/** Per-request options of `generate`. */
-export interface GenerateOptions {
-  /** Aborting it stops the generation after the current step, or takes it out of the queue. */
-  signal?: AbortSignal;
-}
 
 /** Facts about a loaded model. */
 export interface ModelInfo extends DecoderInfo {
@@ -153,34 +133,17 @@ export class LocalModel implements TextGenerator {
   generate(request: GenerationRequest, options: GenerateOptions = {}): Generation {
     if (this.closing) throw unloadedError();
     const ticket = this.pool.admit();
-    const controller = new AbortController();
-    const abort = (): void => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) abort();
-    else options.signal?.addEventListener('abort', abort, { once: true });
-    const stats = deferred<GenerationStats>();
-    stats.promise.catch(() => {});
     const tokens: SampledToken[] = [];
-    const pieces = generateText(this.text, request, (plan) => this.runTokens(plan, ticket, controller.signal), {
-      onToken: (token) => tokens.push(token),
-      onDone: stats.resolve,
-    });
-    return {
-      tokens,
-      stats: stats.promise,
-      stop: () => controller.abort(),
-      async *[Symbol.asyncIterator]() {
-        try {
-          yield* pieces;
-        } catch (error) {
-          stats.reject(error);
-          throw error;
-        } finally {
-          // A request that never reached the token loop (a prompt too long) gives its place back here.
-          ticket.release();
-          options.signal?.removeEventListener('abort', abort);
-        }
+    return createGeneration(
+      {
+        run: (signal, onDone) =>
+          generateText(this.text, request, (plan) => this.runTokens(plan, ticket, signal), { onToken: (token) => tokens.push(token), onDone }),
+        tokens,
+        // A request that never reached the token loop (a prompt too long) gives its place back here.
+        finally: () => ticket.release(),
       },
-    };
+      options.signal,
+    );
   }
 
   /** Runs the token loop of `plan` on a slot of the worker; ids arrive as the worker samples them. */

@@ -13,6 +13,13 @@ import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
 const GREEDY = { temperature: 0 };
 
+/** A tiny random-weight Qwen2-shaped model in a folder of its own. */
+function writeTinyModel(prefix: string, seed: number): string {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), prefix)), 'tiny');
+  writeSyntheticModel(dir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed });
+  return dir;
+}
+
 describe('owm serve, driven by the openai and ollama npm clients', () => {
   let hub: FakeHub;
   let env: NodeJS.ProcessEnv;
@@ -22,9 +29,7 @@ describe('owm serve, driven by the openai and ollama npm clients', () => {
   let ollama: Ollama;
 
   before(async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'owm-serve-'));
-    modelDir = path.join(root, 'tiny');
-    writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 11 });
+    modelDir = writeTinyModel('owm-serve-', 11);
     hub = await startFakeHub();
     await hub.addRepo(await fakeRepoFromFolder('acme/tiny-pull', modelDir));
     ({ env } = await createSandbox(hub.url));
@@ -271,9 +276,7 @@ describe('owm run --host: the CLI as a client of an OpenAI-compatible server', (
   let server: ServedOwm;
 
   before(async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'owm-client-'));
-    modelDir = path.join(root, 'tiny');
-    writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 13 });
+    modelDir = writeTinyModel('owm-client-', 13);
     ({ env } = await createSandbox());
     server = await serveOwm(['--model', `tiny=${modelDir}`, '-q'], env);
   });
@@ -346,9 +349,7 @@ describe('owm serve under load and at the end', () => {
   let modelDir: string;
 
   before(async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'owm-serve-limits-'));
-    modelDir = path.join(root, 'tiny');
-    writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 12 });
+    modelDir = writeTinyModel('owm-serve-limits-', 12);
     ({ env } = await createSandbox());
   });
 
@@ -417,6 +418,37 @@ describe('owm serve under load and at the end', () => {
     const result = await server.exited;
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /unloaded tiny \(shutdown\)/);
+  });
+
+  test('/health is 503 while a --model preload is still pulling and loading, then ok', async () => {
+    const hub = await startFakeHub();
+    try {
+      await hub.addRepo(await fakeRepoFromFolder('acme/slow-tiny', modelDir));
+      hub.faults.add({ endpoint: 'cdn', kind: 'throttle', bytesPerSecond: 1_000_000, times: Number.POSITIVE_INFINITY });
+      const { env: hubEnv } = await createSandbox(hub.url);
+      const child = startOwm(['serve', '--port', '0', '--model', 'acme/slow-tiny', '-q'], hubEnv);
+      const exited = waitForOwm(child);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      for (let waited = 0; !/listening on/.test(stderr) && waited < 30_000; waited += 50) await sleep(50);
+      const url = /listening on (\S+)/.exec(stderr)?.[1] as string;
+      const early = await fetch(`${url}/health`);
+      assert.equal(early.status, 503);
+      assert.deepEqual(await early.json(), { status: 'loading' });
+      let status = 503;
+      for (let waited = 0; status === 503 && waited < 60_000; waited += 100) {
+        await sleep(100);
+        status = (await fetch(`${url}/health`)).status;
+      }
+      assert.equal(status, 200);
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const reply = await client.chat.completions.create({ model: 'acme/slow-tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 });
+      assert.equal(reply.usage?.completion_tokens, 3);
+      child.kill('SIGTERM');
+      assert.equal((await exited).code, 0);
+    } finally {
+      await hub.close();
+    }
   });
 
   test('a port in use is a one-line error', async () => {

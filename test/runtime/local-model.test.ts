@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { GenerationRequest, GenerationStats } from '../../src/runtime/generate-text.js';
 import type * as LocalModelModule from '../../src/runtime/local-model.js';
-import type { Generation } from '../../src/runtime/local-model.js';
+import type { Generation } from '../../src/runtime/generation.js';
 import type { ChatMessage } from '../../src/runtime/render-chat-template.js';
 import { importDist } from '../../bench/peers/dist-module.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
