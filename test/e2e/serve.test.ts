@@ -424,7 +424,8 @@ describe('owm serve under load and at the end', () => {
     const hub = await startFakeHub();
     try {
       await hub.addRepo(await fakeRepoFromFolder('acme/slow-tiny', modelDir));
-      hub.faults.add({ endpoint: 'cdn', kind: 'throttle', bytesPerSecond: 1_000_000, times: Number.POSITIVE_INFINITY });
+      // About 86 MB at 20 MB/s: seconds of pulling during which the server already listens.
+      hub.faults.add({ endpoint: 'cdn', kind: 'throttle', bytesPerSecond: 20_000_000, times: Number.POSITIVE_INFINITY });
       const { env: hubEnv } = await createSandbox(hub.url);
       const child = startOwm(['serve', '--port', '0', '--model', 'acme/slow-tiny', '-q'], hubEnv);
       const exited = waitForOwm(child);
