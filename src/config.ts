@@ -22,6 +22,8 @@ export interface HubSettings {
   endpoint: string;
   /** Access token (HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the file `hf auth login` writes), if any. */
   token?: string;
+  /** Where the token came from: the variable's name, `--token`, or the token file's path. */
+  tokenSource?: string;
   /** True when only the cache may be used (HF_HUB_OFFLINE=1). */
   offline: boolean;
 }
@@ -74,16 +76,49 @@ export function resolvePaths(env: Env = process.env): OwmPaths {
 /** Reads Hub settings from the environment; flags given on the command line win over these. */
 export function resolveHubSettings(env: Env = process.env): HubSettings {
   const endpoint = (nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
-  const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN) ?? savedToken(env);
-  return { endpoint, token: token?.trim(), offline: isTruthy(env.HF_HUB_OFFLINE) };
+  const found = fromVariable(env, 'HF_TOKEN') ?? fromVariable(env, 'HUGGING_FACE_HUB_TOKEN') ?? savedToken(env);
+  return { endpoint, token: found?.token.trim(), tokenSource: found?.source, offline: isTruthy(env.HF_HUB_OFFLINE) };
+}
+
+function fromVariable(env: Env, name: string): { token: string; source: string } | undefined {
+  const token = nonEmpty(env[name]);
+  return token === undefined ? undefined : { token, source: name };
 }
 
 /** The token `hf auth login` saved ($HF_TOKEN_PATH, else $HF_HOME/token), if any. */
-function savedToken(env: Env): string | undefined {
+function savedToken(env: Env): { token: string; source: string } | undefined {
   const file = nonEmpty(env.HF_TOKEN_PATH) ?? path.join(hfHome(env), 'token');
   try {
-    return nonEmpty(readFileSync(file, 'utf8'));
+    const token = nonEmpty(readFileSync(file, 'utf8'));
+    return token === undefined ? undefined : { token, source: file };
   } catch {
     return undefined;
   }
+}
+
+/** owm's own settings from the environment, beyond its folders and the Hub. */
+export interface OwmEnvironment {
+  /** OWM_HOST: the server `owm run` sends prompts to instead of running locally. */
+  host?: string;
+  /** OWM_API_KEY: the key `owm serve` requires and `owm run --host` sends. */
+  apiKey?: string;
+  /** OWM_STALL_TIMEOUT_MS: how long a transfer may go without a byte before it is retried. */
+  stallTimeoutMs?: number;
+  /** OWM_PROGRESS_INTERVAL_MS: how often plain progress lines are printed. @default 5000 */
+  progressIntervalMs: number;
+}
+
+/** Reads owm's own variables. */
+export function resolveOwmEnvironment(env: Env = process.env): OwmEnvironment {
+  return {
+    host: nonEmpty(env.OWM_HOST)?.trim(),
+    apiKey: nonEmpty(env.OWM_API_KEY)?.trim(),
+    stallTimeoutMs: positiveNumber(env.OWM_STALL_TIMEOUT_MS),
+    progressIntervalMs: positiveNumber(env.OWM_PROGRESS_INTERVAL_MS) ?? 5000,
+  };
+}
+
+function positiveNumber(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return value !== undefined && Number.isFinite(number) && number > 0 ? number : undefined;
 }

@@ -3,7 +3,8 @@ import { OwmError } from '../errors.js';
 import type { Generation, TextGenerator } from '../runtime/generation.js';
 import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
-import { applySetting, type GenerationFlags } from './generation-flags.js';
+import { FALLBACK_SAMPLING } from '../runtime/generate-text.js';
+import { applySetting, describeSettings, type GenerationFlags } from './generation-flags.js';
 import { buildRequest } from './build-request.js';
 import { formatGenerationStats } from './ui/generation-stats.js';
 
@@ -124,7 +125,7 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
           break;
         }
         case '/show':
-          note(JSON.stringify({ system: system ?? null, ...settings }, null, 2));
+          note(describeSettings({ ...settings, system }, FALLBACK_SAMPLING, info ? info.sampling : undefined));
           break;
         case '/?':
         case '/help':

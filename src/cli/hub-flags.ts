@@ -19,7 +19,7 @@ export function hubSettingsFrom(flags: HubFlags, env: NodeJS.ProcessEnv = proces
   const settings = resolveHubSettings(env);
   return {
     ...settings,
-    ...(flags.token ? { token: flags.token.trim() } : {}),
+    ...(flags.token ? { token: flags.token.trim(), tokenSource: '--token' } : {}),
     offline: settings.offline || flags.offline === true,
   };
 }

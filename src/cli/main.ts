@@ -35,8 +35,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that goes away (`owm --help | head -1`) is not an error: output stops and the command
+ * ends as it would have. Without a listener Node would crash on the stream's 'error' event.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 /** Runs the CLI: the only place that decides how the process exits. */
 export async function main(argv: string[]): Promise<void> {
+  ignoreClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -10,6 +10,8 @@ export interface LoadFlags {
   exact?: boolean;
   /** False with `--no-optimize`: load the graph as it is. */
   optimize?: boolean;
+  /** ONNX Runtime's warnings on stderr too. */
+  verbose?: boolean;
 }
 
 /** Session settings from the flags: the fused rewrite is on unless `--no-optimize`. */
@@ -17,6 +19,7 @@ export function sessionSettings(flags: LoadFlags): SessionSettings {
   return {
     device: flags.device,
     threads: flags.threads,
+    verbose: flags.verbose === true,
     ...(flags.optimize === false ? {} : { optimize: { cacheDir: resolvePaths().optimizedCache, exact: flags.exact === true } }),
   };
 }

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { definedOnly } from '../defined-only.js';
 import { OwmError } from '../errors.js';
+import { networkReason } from '../hub/hub-error.js';
 import type { GenerationRequest, GenerationStats, StopReason } from '../runtime/generate-text.js';
 import { createGeneration, type GenerateOptions, type Generation, type TextGenerator } from '../runtime/generation.js';
 import { ThinkFilter } from '../runtime/think-filter.js';
@@ -112,7 +113,7 @@ export class RemoteModel implements TextGenerator {
   private describe(error: unknown): OwmError {
     const { host } = this.options;
     if (error instanceof OpenAI.APIConnectionError) {
-      return new OwmError(`Cannot reach the server at ${host} (${innermostCode(error)}): start it, or check --host / OWM_HOST.`, { code: 'unreachable', cause: error });
+      return new OwmError(`Cannot reach the server at ${host} (${networkReason(error) ?? error.message}): start it, or check --host / OWM_HOST.`, { code: 'unreachable', cause: error });
     }
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const said = (error.error as { message?: string } | undefined)?.message ?? error.message;
@@ -121,17 +122,6 @@ export class RemoteModel implements TextGenerator {
     }
     return new OwmError(`The request to ${host} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'remote-error', cause: error });
   }
-}
-
-/** The system error code under fetch's wrappers (`ECONNREFUSED`, `ENOTFOUND`), else the innermost message. */
-function innermostCode(error: unknown): string {
-  let described = error instanceof Error ? error.message : String(error);
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const { code } = current as NodeJS.ErrnoException;
-    if (typeof code === 'string') return code;
-    described = current.message;
-  }
-  return described;
 }
 
 function stopReasonOf(finish: string | null | undefined): StopReason {

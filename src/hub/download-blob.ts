@@ -7,7 +7,7 @@ import { CacheError, HubError } from '../errors.js';
 import { createContentHasher, expectedHash, hashFileInto } from './content-hash.js';
 import { lockFile } from './file-lock.js';
 import { asResponse, httpGet, type HttpAnswer } from './http-get.js';
-import { hubErrorFromResponse, isTransientStatus, networkReason, type RequestContext } from './hub-error.js';
+import { hubErrorFromResponse, isPermanentNetworkFailure, isTransientStatus, networkReason, unreachableError, type RequestContext } from './hub-error.js';
 import type { RetryListener } from './hub-fetch.js';
 import { MAX_ATTEMPTS, waitBeforeRetry } from './retry-policy.js';
 import type { RepoFile } from './types.js';
@@ -217,6 +217,7 @@ async function requestFrom(download: BlobDownload, offset: number, signal: Abort
     } catch (error) {
       if (download.signal?.aborted) throw download.signal.reason ?? error;
       if (signal.aborted) throw new TransientDownloadError('no answer from the server');
+      if (isPermanentNetworkFailure(error)) throw unreachableError(download.context.endpoint, error);
       throw new TransientDownloadError(`connection failed (${networkReason(error) ?? describe(error)})`);
     }
     const { status } = answer;

@@ -91,6 +91,15 @@ export function unreachableError(endpoint: string, cause: unknown): HubError {
   );
 }
 
+/**
+ * True when a failed connection will fail the same way if tried again soon: the host name does
+ * not resolve (offline, a typo in HF_ENDPOINT). Refused and reset connections are worth a retry.
+ */
+export function isPermanentNetworkFailure(error: unknown): boolean {
+  const reason = networkReason(error);
+  return reason === 'ENOTFOUND' || reason === 'EAI_AGAIN';
+}
+
 /** The system error code behind a failed fetch (ECONNREFUSED, ENOTFOUND, ...), if any. */
 export function networkReason(error: unknown): string | undefined {
   let current: unknown = error;

@@ -1,5 +1,5 @@
 import { HubError } from '../errors.js';
-import { hubErrorFromResponse, isTransientStatus, unreachableError, type RequestContext } from './hub-error.js';
+import { hubErrorFromResponse, isPermanentNetworkFailure, isTransientStatus, unreachableError, type RequestContext } from './hub-error.js';
 import { MAX_ATTEMPTS, waitBeforeRetry } from './retry-policy.js';
 
 /** Called before a retry, so the CLI can say why it is waiting. */
@@ -21,7 +21,7 @@ export function createHubFetch(
         response = await fetch(input, { ...init, signal: options.signal });
       } catch (error) {
         if (options.signal?.aborted || error instanceof HubError) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw unreachableError(context.endpoint, error);
+        if (attempt >= MAX_ATTEMPTS || isPermanentNetworkFailure(error)) throw unreachableError(context.endpoint, error);
         options.onRetry?.({ attempt, reason: 'connection failed' });
         await waitBeforeRetry(attempt, undefined, options.signal);
         continue;

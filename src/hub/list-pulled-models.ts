@@ -57,7 +57,8 @@ function foreignSnapshots(repo: CachedRepo, covered: Set<string>): PulledModel[]
       repo: repo.repo,
       commit: snapshot.commit,
       size: snapshot.size,
-      complete: !snapshot.broken,
+      // No ref names it: a pull that never finished (refs are written last), whichever tool ran it.
+      complete: !snapshot.broken && snapshot.refs.length > 0,
       dir: snapshot.dir,
     }));
 }

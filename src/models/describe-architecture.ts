@@ -47,12 +47,17 @@ export function describeArchitecture(config?: unknown, genaiConfig?: unknown): A
 /** `llama: 30 layers, 9 heads (3 kv), hidden 576, intermediate 1536, vocab 49152`. */
 export function formatArchitecture(arch: Architecture): string {
   const parts = [
-    arch.layers !== undefined ? `${arch.layers} layers` : undefined,
-    arch.heads !== undefined ? `${arch.heads} heads${arch.kvHeads !== undefined && arch.kvHeads !== arch.heads ? ` (${arch.kvHeads} kv)` : ''}` : undefined,
+    arch.layers !== undefined ? counted(arch.layers, 'layer') : undefined,
+    arch.heads !== undefined ? `${counted(arch.heads, 'head')}${arch.kvHeads !== undefined && arch.kvHeads !== arch.heads ? ` (${arch.kvHeads} kv)` : ''}` : undefined,
     arch.hiddenSize !== undefined ? `hidden ${arch.hiddenSize}` : undefined,
     arch.intermediateSize !== undefined ? `intermediate ${arch.intermediateSize}` : undefined,
     arch.vocabSize !== undefined ? `vocab ${arch.vocabSize}` : undefined,
   ].filter((part): part is string => part !== undefined);
   const type = arch.modelType ?? 'unknown';
   return parts.length > 0 ? `${type}: ${parts.join(', ')}` : type;
+}
+
+/** `1 layer`, `30 layers`. */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -1,4 +1,4 @@
-import type { HubSettings, OwmPaths } from '../config.js';
+import { resolveOwmEnvironment, type HubSettings, type OwmPaths } from '../config.js';
 import { OwmError } from '../errors.js';
 import { findCachedSnapshot } from '../hub/find-cached-snapshot.js';
 import { gatedRepoError } from '../hub/hub-error.js';
@@ -50,7 +50,7 @@ export async function pullModel(options: PullModelOptions): Promise<Snapshot> {
         selectFiles,
         onEvent: options.onEvent,
         signal: options.signal,
-        stallTimeoutMs: stallTimeoutFromEnv(),
+        stallTimeoutMs: resolveOwmEnvironment().stallTimeoutMs,
         beforeDownload: (plan) => ensureLicenseAccepted(plan, options),
       });
   await recordPull(paths.stateDir, {
@@ -93,9 +93,4 @@ async function ensureLicenseAccepted(plan: PullPlan, options: PullModelOptions):
     }
   }
   await rememberLicenseAcceptance(stateDir, plan.repo, notice.id);
-}
-
-function stallTimeoutFromEnv(): number | undefined {
-  const value = Number(process.env.OWM_STALL_TIMEOUT_MS);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
 }

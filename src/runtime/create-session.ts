@@ -23,14 +23,21 @@ export interface SessionSettings {
    * the result in `cacheDir`; `exact` allows only rewrites that keep the outputs.
    */
   optimize?: { cacheDir: string; exact: boolean };
+  /** Let ONNX Runtime's own warnings through to stderr (`--verbose`); otherwise only its errors. */
+  verbose?: boolean;
 }
 
 const CUDA_FIX =
   'install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node --foreground-scripts` (needs internet and an NVIDIA driver), or use --device cpu';
 
-function sessionOptions(threads: number, providers: ort.InferenceSession.ExecutionProviderConfig[]): ort.InferenceSession.SessionOptions {
+/** ONNX Runtime's severities: 2 warning, 3 error. */
+const LOG_WARNINGS = 2;
+const LOG_ERRORS = 3;
+
+function sessionOptions(threads: number, providers: ort.InferenceSession.ExecutionProviderConfig[], verbose: boolean): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
+    logSeverityLevel: verbose ? LOG_WARNINGS : LOG_ERRORS,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -44,12 +51,15 @@ function sessionOptions(threads: number, providers: ort.InferenceSession.Executi
  */
 export async function createSession(modelPath: string, settings: SessionSettings): Promise<CreatedSession> {
   const threads = settings.threads ?? physicalCores();
+  const verbose = settings.verbose === true;
+  // The process-wide logger prints graph warnings (in colour, whatever stderr is) before any session's own does.
+  ort.env.logLevel = verbose ? 'warning' : 'error';
   const wantsCuda = settings.device === 'cuda' || (settings.device === 'auto' && hasNvidiaGpu());
   let fallbackReason: string | undefined;
   if (wantsCuda) {
     try {
       if (!cudaProviderInstalled()) throw new Error('the CUDA provider libraries of onnxruntime-node are not installed');
-      const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }], verbose));
       return { session, device: 'cuda', threads };
     } catch (error) {
       const reason = firstLine(error);
@@ -60,7 +70,7 @@ export async function createSession(modelPath: string, settings: SessionSettings
     }
   }
   try {
-    const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, ['cpu']));
+    const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, ['cpu'], verbose));
     return { session, device: 'cpu', threads, fallbackReason };
   } catch (error) {
     throw sessionError(modelPath, error);

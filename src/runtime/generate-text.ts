@@ -1,4 +1,4 @@
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 import type { SamplingOptions } from './create-sampler.js';
 import type { SampledToken, TokenSource } from './generate-tokens.js';
 import type { TextModel } from './load-text-model.js';
@@ -70,10 +70,13 @@ export interface GenerationStats {
 /** Sampling settings when neither the model nor the user gives one. */
 export const FALLBACK_SAMPLING: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0 };
 
-/** The model's context window, capped by `--context` and the default. */
+/** The context window: the one asked for (never more than the model's), else the model's capped at the default. */
 export function contextLimit(model: TextModel, requested?: number): number {
-  const modelContext = model.defaults.contextLength ?? DEFAULT_CONTEXT;
-  return requested ?? Math.min(modelContext, DEFAULT_CONTEXT);
+  const modelContext = model.defaults.contextLength;
+  if (requested !== undefined && modelContext !== undefined && requested > modelContext) {
+    throw new UsageError(`A context of ${requested} tokens is more than this model's ${modelContext}: ask for ${modelContext} or less.`, { code: 'usage' });
+  }
+  return requested ?? Math.min(modelContext ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT);
 }
 
 /** Encodes the request's prompt: the chat template for messages, as-is for `--raw`. */

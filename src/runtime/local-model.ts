@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { OwmError, RuntimeError } from '../errors.js';
+import { isErrorCode, OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
 import { deferred, type Deferred } from './deferred.js';
 import { generateText, type GenerationRequest } from './generate-text.js';
@@ -35,7 +35,7 @@ export function startModelWorker(): Worker {
 }
 
 function deserialize(error: SerializedError): Error {
-  if (error.owm) return new OwmError(error.message, { code: error.code, exitCode: error.exitCode });
+  if (error.owm) return new OwmError(error.message, { code: isErrorCode(error.code) ? error.code : 'failure' });
   const rebuilt = new RuntimeError(`Generation failed: ${error.message}`, { code: 'runtime' });
   rebuilt.stack = error.stack;
   return rebuilt;

@@ -30,7 +30,7 @@ let unloadRequested = false;
 const send = (reply: WorkerReply): void => port.postMessage(reply);
 
 function serialize(error: unknown): SerializedError {
-  if (error instanceof OwmError) return { message: error.message, code: error.code, exitCode: error.exitCode, owm: true };
+  if (error instanceof OwmError) return { message: error.message, code: error.code, owm: true };
   const err = error instanceof Error ? error : new Error(String(error));
   return { message: err.message, owm: false, stack: err.stack };
 }

@@ -31,7 +31,6 @@ export interface DecoderInfo {
 export interface SerializedError {
   message: string;
   code?: string;
-  exitCode?: number;
   owm: boolean;
   stack?: string;
 }

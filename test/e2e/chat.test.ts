@@ -33,7 +33,7 @@ describe('owm run: the interactive chat, driven through a terminal (tmux)', { sk
     exitFile = path.join(root, 'exit-code');
     writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 3 });
     const script = path.join(root, 'chat.sh');
-    writeFileSync(script, `"${process.execPath}" "${OWM_BIN}" run "${modelDir}" --verbose --max-tokens 8; echo $? > "${exitFile}"; sleep 30\n`);
+    writeFileSync(script, `export HF_HOME="${root}/hf" OWM_HOME="${root}/owm"\n"${process.execPath}" "${OWM_BIN}" run "${modelDir}" --verbose --max-tokens 8; echo $? > "${exitFile}"; sleep 30\n`);
     tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', `bash ${script}`);
   });
   after(() => {
@@ -51,9 +51,10 @@ describe('owm run: the interactive chat, driven through a terminal (tmux)', { sk
     tmux('send-keys', '-t', SESSION, '/set temperature 0', 'Enter');
     await waitFor(/temperature: 0/);
     tmux('send-keys', '-t', SESSION, '/set top_p 7', 'Enter');
-    await waitFor(/error: --top-p must be in \(0, 1\], got 7/);
+    await waitFor(/error: top_p must be in \(0, 1\], got 7\./);
     tmux('send-keys', '-t', SESSION, '/show', 'Enter');
-    await waitFor(/"temperature": 0/);
+    await waitFor(/^temperature +0$/m);
+    await waitFor(/^top_k +\d+ \((the model's|owm's) default\)$/m);
 
     tmux('send-keys', '-t', SESSION, 'Hello there', 'Enter');
     const first = await waitFor(/prompt (\d+) tokens, generated 8 tokens/);

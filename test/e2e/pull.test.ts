@@ -60,7 +60,7 @@ describe('owm pull', () => {
   test('an unknown variant lists the ones that exist', async () => {
     const { env } = await createSandbox(hub.url);
     const result = await runOwm(['pull', 'smollm2-135m', '--variant', 'q3'], env);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2, 'a usage error');
     assert.match(result.stderr, /^error: .*q3.*q4/m);
     assert.equal(result.stderr.trim().split('\n').length, 1, 'one line');
   });

@@ -136,7 +136,7 @@ describe('owm run', () => {
   });
 
   test('a closed pipe (| head -c 20) ends owm quietly with status 0', async () => {
-    const script = `set -o pipefail; "${process.execPath}" "${OWM_BIN}" run ${REPO} "Go on" --max-tokens 3000 --context 4096 | head -c 20 > /dev/null; echo "status=\${PIPESTATUS[0]}"`;
+    const script = `set -o pipefail; "${process.execPath}" "${OWM_BIN}" run ${REPO} "Go on" --max-tokens 2000 | head -c 20 > /dev/null; echo "status=\${PIPESTATUS[0]}"`;
     const child = spawn('bash', ['-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const result = await waitForOwm(child);
     assert.match(result.stdout, /status=0/, result.stderr);
@@ -144,7 +144,7 @@ describe('owm run', () => {
   });
 
   test('Ctrl-C keeps the partial answer, prints stats with --verbose, exits 130', async () => {
-    const child = startOwm(['run', REPO, 'Go on', '--max-tokens', '3000', '--context', '4096', '--verbose'], env);
+    const child = startOwm(['run', REPO, 'Go on', '--max-tokens', '2000', '--verbose'], env);
     const done = waitForOwm(child);
     await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
     child.kill('SIGINT');

@@ -1,5 +1,6 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatBytes } from '../../format-bytes.js';
+import { integerFlag, integerListFlag, threadsFlag } from '../flag-parsers.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { LocalModel } from '../../runtime/local-model.js';
 import { measureSpeed, type SpeedResult, type Spread } from '../../runtime/measure-speed.js';
@@ -38,30 +39,16 @@ export interface BenchReport {
   results: SpeedResult[];
 }
 
-function parseLengths(raw: string): number[] {
-  const lengths = raw.split(',').map((part) => Number(part.trim()));
-  if (lengths.length === 0 || lengths.some((length) => !Number.isInteger(length) || length < 1)) {
-    throw new InvalidArgumentError(`--prompt-lengths must be positive integers separated by commas, got ${raw}`);
-  }
-  return lengths;
-}
-
-const positive = (flag: string) => (raw: string): number => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${flag} must be an integer >= 1, got ${raw}`);
-  return value;
-};
-
 /** Registers `owm bench`. */
 export function registerBench(program: Command): void {
   const command = program
     .command('bench')
     .description('measure load time, time to first token, prefill and decode speed, and peak memory (like llama-bench)')
     .argument('<model>', 'registry name, org/name, or a local ONNX export')
-    .option('--prompt-lengths <list>', 'prompt lengths in tokens, comma-separated', parseLengths, [32, 512])
-    .option('--gen <n>', 'tokens to generate per run', positive('--gen'), 128)
-    .option('--reps <n>', 'repetitions per prompt length', positive('--reps'), 3)
-    .option('--threads <n>', 'CPU threads (default: physical cores)', positive('--threads'))
+    .option('--prompt-lengths <list>', 'prompt lengths in tokens, comma-separated', integerListFlag('--prompt-lengths'), [32, 512])
+    .option('--gen <n>', 'tokens to generate per run', integerFlag('--gen', 1), 128)
+    .option('--reps <n>', 'repetitions per prompt length', integerFlag('--reps', 1), 3)
+    .option('--threads <n>', 'CPU threads (default: physical cores)', threadsFlag)
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--variant <name>', 'ONNX variant')
     .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')

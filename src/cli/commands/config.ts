@@ -12,8 +12,11 @@ export interface ConfigReport {
   userRegistryFile: string;
   configDir: string;
   stateDir: string;
+  optimizedCache: string;
   endpoint: string;
   tokenSet: boolean;
+  /** Where the token comes from (a variable's name or the token file), never the token. */
+  tokenSource?: string;
   offline: boolean;
 }
 
@@ -38,20 +41,23 @@ export function runConfig(env: NodeJS.ProcessEnv = process.env): ConfigReport {
     userRegistryFile: paths.userRegistryFile,
     configDir: paths.configDir,
     stateDir: paths.stateDir,
+    optimizedCache: paths.optimizedCache,
     endpoint: hub.endpoint,
     tokenSet: hub.token !== undefined,
+    tokenSource: hub.tokenSource,
     offline: hub.offline,
   };
 }
 
 function formatConfig(report: ConfigReport): string {
-  return [
-    `models cache    ${report.hubCache}`,
-    `user registry   ${report.userRegistryFile}`,
-    `state           ${report.stateDir}`,
-    `hub endpoint    ${report.endpoint}`,
-    `token           ${report.tokenSet ? 'set (HF_TOKEN)' : 'not set'}`,
-    `offline         ${report.offline ? 'yes' : 'no'}`,
-    '',
-  ].join('\n');
+  const rows: Array<[string, string]> = [
+    ['models cache', report.hubCache],
+    ['user registry', report.userRegistryFile],
+    ['state', report.stateDir],
+    ['rewritten graphs', report.optimizedCache],
+    ['hub endpoint', report.endpoint],
+    ['token', report.tokenSet ? `set (from ${report.tokenSource})` : 'not set'],
+    ['offline', report.offline ? 'yes' : 'no'],
+  ];
+  return `${rows.map(([name, value]) => `${name.padEnd(17)}${value}`).join('\n')}\n`;
 }

@@ -77,7 +77,8 @@ function formatPulled(models: PulledModel[]): string {
   return formatTable(
     ['NAME', 'REPO', 'VARIANT', 'SIZE', 'COMMIT', 'LAST USED'],
     models.map((model) => [
-      model.name ?? '-',
+      // The name to type: the registry name it was pulled by, else its repo id.
+      model.name ?? model.repo,
       model.repo,
       (model.variant ?? '-') + (model.complete ? '' : ' (incomplete)'),
       formatBytes(model.size),

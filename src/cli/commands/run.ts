@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { resolveOwmEnvironment } from '../../config.js';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { FALLBACK_SAMPLING, type GenerationStats } from '../../runtime/generate-text.js';
@@ -14,6 +15,7 @@ import { joinPrompt, readPipedStdin } from '../read-stdin.js';
 import { formatGenerationStats } from '../ui/generation-stats.js';
 import { startSpinner } from '../ui/spinner.js';
 import { buildRequest } from '../build-request.js';
+import { threadsFlag } from '../flag-parsers.js';
 import { runChat } from '../chat-repl.js';
 
 /** Options of `owm run`. */
@@ -44,7 +46,7 @@ export function registerRun(program: Command): void {
     .argument('[prompt...]', 'the prompt; piped stdin is appended after a blank line')
     .option('--raw', 'feed the prompt as is, without the chat template')
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: physical cores)', parseThreads)
+    .option('--threads <n>', 'CPU threads (default: physical cores)', threadsFlag)
     .option('--variant <name>', 'ONNX variant (q4, fp16, ...)')
     .option('--revision <rev>', 'branch, tag or commit')
     .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
@@ -60,17 +62,11 @@ export function registerRun(program: Command): void {
   });
 }
 
-function parseThreads(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--threads must be an integer >= 1, got ${raw}`);
-  return value;
-}
-
 /** Runs `owm run`; returns the exit code. */
 export async function runRun(options: RunOptions): Promise<number> {
   // Validate sampling flags before any download or load.
   resolveSampling(samplingOverrides(options), {}, FALLBACK_SAMPLING);
-  const host = options.host ?? (process.env.OWM_HOST?.trim() || undefined);
+  const host = options.host ?? resolveOwmEnvironment().host;
   if (host) return runRemote(options, host);
   // The model's thread boots (onnxruntime included) while stdin is read and the model found.
   const worker = startModelWorker();
@@ -94,6 +90,7 @@ export async function runRun(options: RunOptions): Promise<number> {
   try {
     if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
     if (options.verbose && model.info.optimization) process.stderr.write(`note: ${model.info.optimization}\n`);
+    if (!model.info.chatTemplate && !options.raw) process.stderr.write(`warning: ${label} has no chat template: prompts are fed to it as plain text.\n`);
     return await answer(model, options, input, label, model.info);
   } finally {
     await model.dispose();
@@ -105,7 +102,7 @@ async function runRemote(options: RunOptions, host: string): Promise<number> {
   if (options.context !== undefined) process.stderr.write('warning: --context is ignored with --host: the server decides the context.\n');
   const input = await readPrompt(options);
   const { RemoteModel } = await import('../../client/remote-model.js');
-  const model = new RemoteModel({ host, model: options.model, apiKey: process.env.OWM_API_KEY?.trim() || undefined });
+  const model = new RemoteModel({ host, model: options.model, apiKey: resolveOwmEnvironment().apiKey });
   return answer(model, options, input, options.model);
 }
 
@@ -156,7 +153,7 @@ async function answerOnce(model: TextGenerator, options: RunOptions, promptText:
   const stats: GenerationStats = await generation.stats;
   if (pipeClosed) return 0;
   if (options.json) {
-    const where = info ? { loadMs: info.loadMs, device: info.device, threads: info.threads } : { host: options.host ?? process.env.OWM_HOST };
+    const where = info ? { loadMs: info.loadMs, device: info.device, threads: info.threads } : { host: options.host ?? resolveOwmEnvironment().host };
     process.stdout.write(`${JSON.stringify({ model: label, text, stats: { ...stats, ...where } })}\n`);
   } else if (!text.endsWith('\n')) {
     process.stdout.write('\n');

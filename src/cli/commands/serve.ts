@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createAdaptorServer } from '@hono/node-server';
-import { resolvePaths } from '../../config.js';
+import { resolveOwmEnvironment, resolvePaths } from '../../config.js';
 import { OwmError, UsageError } from '../../errors.js';
 import { ModelManager, type ModelEvent } from '../../models/model-manager.js';
 import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
 import { createApp } from '../../server/create-app.js';
 import { acquireModel } from '../acquire-model.js';
+import { integerFlag, threadsFlag } from '../flag-parsers.js';
 import { hubSettingsFrom } from '../hub-flags.js';
 import { parseDuration } from '../../parse-duration.js';
 import { OWM_VERSION } from '../version.js';
@@ -34,31 +35,21 @@ export interface ServeOptions {
   quiet?: boolean;
 }
 
-function integerAtLeast(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}, got ${raw}.`);
-    }
-    return value;
-  };
-}
-
 /** Registers `owm serve`. */
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve models over HTTP with the OpenAI (/v1) and Ollama (/api) APIs')
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
-    .option('--port <port>', `port to listen on (0 picks a free one)`, integerAtLeast('--port', 0, 65535), DEFAULT_PORT)
+    .option('--port <port>', `port to listen on (0 picks a free one)`, integerFlag('--port', 0, 65535), DEFAULT_PORT)
     .option('--model <alias=name>', 'preload a model (registry name, org/name or folder), optionally under an alias; repeatable', (value: string, previous: string[] = []) => [...previous, value], [])
-    .option('--parallel <n>', 'requests generating at once per model, each with its own KV cache', integerAtLeast('--parallel', 1, 64), 4)
-    .option('--max-queue <n>', 'requests that may wait for a free slot; more get 503 at once', integerAtLeast('--max-queue', 0), 64)
+    .option('--parallel <n>', 'requests generating at once per model, each with its own KV cache', integerFlag('--parallel', 1, 64), 4)
+    .option('--max-queue <n>', 'requests that may wait for a free slot; more get 503 at once', integerFlag('--max-queue', 0), 64)
     .option('--api-key <key>', 'require this key as `Authorization: Bearer <key>` (default: OWM_API_KEY)')
     .option('--cors-origin <origin>', 'allow browser calls from this origin (repeatable; * for any; default: this machine\'s pages)', (value: string, previous: string[] = []) => [...previous, value], [])
     .option('--keep-alive <duration>', 'unload a model idle this long (5m, 1h, 0 = at once, -1 = never)', parseDuration, 5 * 60_000)
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--threads <n>', 'CPU threads per model (default: physical cores)', integerAtLeast('--threads', 1))
+    .option('--threads <n>', 'CPU threads per model (default: physical cores)', threadsFlag)
     .option('--exact', 'only graph rewrites that keep the outputs')
     .option('--no-optimize', 'load ONNX graphs as they are, without the fused rewrite')
     .option('--accept-license', 'accept the license of a preloaded model that has to be pulled')
@@ -70,7 +61,7 @@ export function registerServe(program: Command): void {
 
 /** Runs `owm serve` until SIGINT or SIGTERM; returns the exit code. */
 export async function runServe(options: ServeOptions): Promise<number> {
-  const apiKey = options.apiKey ?? (process.env.OWM_API_KEY?.trim() || undefined);
+  const apiKey = options.apiKey ?? resolveOwmEnvironment().apiKey;
   const preloads = options.model.map(parseModelSpec);
   const log = (line: string): void => {
     if (!options.quiet) process.stderr.write(`${line}\n`);

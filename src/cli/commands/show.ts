@@ -10,7 +10,8 @@ import { cachedCommit, listSnapshotFiles } from '../../hub/find-cached-snapshot.
 import { readPullRecords } from '../../hub/pull-records.js';
 import { snapshotDir } from '../../hub/cache-layout.js';
 import type { RepoFile } from '../../hub/types.js';
-import { detectVariants, variantName } from '../../registry/detect-variants.js';
+import { detectVariants, selectVariant, variantName } from '../../registry/detect-variants.js';
+import type { Device } from '../../registry/model-entry-schema.js';
 import { describeArchitecture, formatArchitecture, type Architecture } from '../../models/describe-architecture.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';
 import { resolveInput } from '../../models/resolve-input.js';
@@ -95,14 +96,24 @@ export async function runShow(options: ShowOptions): Promise<ModelDetails> {
   const files = remote?.files ?? localFiles;
   const detected = detectVariants(files);
   const pulledVariants = new Set(records.map((record) => record.variant));
+  // The variant `owm pull` would choose for each device, with or without a registry entry.
+  const defaultFor = (device: Device): string | undefined => {
+    try {
+      return variantName(selectVariant(detected, { entry: ref.entry, device, repo: ref.repo }), ref.entry);
+    } catch {
+      // No ONNX model, or a registry default this revision lacks: no variant is marked.
+      return undefined;
+    }
+  };
+  const [defaultCpu, defaultCuda] = [defaultFor('cpu'), defaultFor('cuda')];
   const variants = detected.map((detectedVariant) => {
     const name = variantName(detectedVariant, ref.entry);
     return {
       name,
       layout: detectedVariant.layout,
       bytes: detectedVariant.bytes,
-      isDefaultCpu: ref.entry?.default_variant?.cpu === name,
-      isDefaultCuda: ref.entry?.default_variant?.cuda === name,
+      isDefaultCpu: defaultCpu === name,
+      isDefaultCuda: defaultCuda === name,
       pulled: pulledVariants.has(name),
     };
   });
@@ -149,7 +160,8 @@ function formatDetails(details: ModelDetails): string {
   if (details.description) lines.push(`  ${details.description}`);
   lines.push('');
   if (details.license) {
-    row('license', [details.license.name, `(${details.license.id})`, details.license.url].filter(Boolean).join(' '));
+    const { name, id, url } = details.license;
+    row('license', [name ?? id, name ? `(${id})` : undefined, url].filter(Boolean).join(' '));
   }
   row('gated', details.gated ? 'yes' : 'no');
   row('architecture', formatArchitecture(details.architecture));

@@ -1,4 +1,6 @@
 import cliProgress from 'cli-progress';
+import { resolveOwmEnvironment } from '../../config.js';
+import { canAnimate } from './can-animate.js';
 import type { PullEvent } from '../../hub/pull-snapshot.js';
 import { formatBytes } from '../../format-bytes.js';
 import { TransferMeter, formatDuration } from './transfer-meter.js';
@@ -14,10 +16,10 @@ export interface PullProgress {
 /** How progress is shown: bars on a terminal, periodic plain lines otherwise, or nothing. */
 export type ProgressMode = 'bars' | 'lines' | 'quiet';
 
-/** Chooses the mode from `--quiet` and whether stderr is a terminal. */
+/** Chooses the mode from `--quiet` and whether stderr is a terminal that reports its width. */
 export function progressMode(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
   if (quiet) return 'quiet';
-  return stream.isTTY ? 'bars' : 'lines';
+  return canAnimate(stream) ? 'bars' : 'lines';
 }
 
 /** Creates the renderer for `mode`. */
@@ -39,7 +41,7 @@ function retryLine(event: Extract<PullEvent, { type: 'retry' }>): string {
 class LineProgress implements PullProgress {
   private readonly meter = new TransferMeter();
   private lastPrint = 0;
-  private readonly intervalMs = Number(process.env.OWM_PROGRESS_INTERVAL_MS ?? 5000);
+  private readonly intervalMs = resolveOwmEnvironment().progressIntervalMs;
 
   constructor(
     private readonly label: string,
@@ -50,7 +52,13 @@ class LineProgress implements PullProgress {
     this.meter.update(event);
     if (event.type === 'plan') {
       const { plan } = event;
-      this.log(`pulling ${this.label} (${plan.repo}@${plan.commit.slice(0, 8)}, variant ${plan.variant}, ${plan.files.length} files, ${formatBytes(plan.totalBytes)}, ${formatBytes(plan.bytesToDownload)} to download)`);
+      this.log(
+        plan.bytesToDownload === 0
+          ? `${this.label} is already pulled (${plan.repo}@${plan.commit.slice(0, 8)}, variant ${plan.variant}, ${plan.files.length} files, ${formatBytes(plan.totalBytes)})`
+          : `pulling ${this.label} (${plan.repo}@${plan.commit.slice(0, 8)}, variant ${plan.variant}, ${plan.files.length} files, ${formatBytes(plan.totalBytes)}, ${formatBytes(plan.bytesToDownload)} to download)`,
+      );
+    } else if (this.meter.bytesToDownload === 0) {
+      // Nothing to download: no progress to report.
     } else if (event.type === 'retry') {
       this.log(retryLine(event));
     } else if (event.type === 'waiting-for-lock') {
@@ -85,6 +93,9 @@ class BarProgress implements PullProgress {
 
   onEvent(event: PullEvent): void {
     this.meter.update(event);
+    if (event.type === 'plan' && event.plan.bytesToDownload === 0) this.log(`${this.label} is already pulled (variant ${event.plan.variant})`);
+    // A pull with nothing to download checks its files without drawing bars.
+    if (this.meter.bytesToDownload === 0) return;
     switch (event.type) {
       case 'file-progress': {
         const multibar = this.start();

@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { canAnimate } from './can-animate.js';
 
 /** A status line on stderr while something runs: a spinner on a terminal, plain lines otherwise. */
 export interface Spinner {
@@ -9,7 +10,7 @@ export interface Spinner {
 /** Starts a spinner; with `silent`, or when stderr is not a terminal, updates become plain lines (or nothing). */
 export function startSpinner(text: string, silent: boolean): Spinner {
   if (silent) return { update: () => {}, stop: () => {} };
-  if (!process.stderr.isTTY) {
+  if (!canAnimate()) {
     return { update: (line) => process.stderr.write(`${line}\n`), stop: () => {} };
   }
   // ora is imported on demand, only for terminals: a piped run does not pay for loading it.

@@ -7,6 +7,8 @@ export interface FileProgress {
   path: string;
   size: number;
   bytesDone: number;
+  /** Bytes it already had when this run first reported it (a resumed partial file, a cached blob). */
+  bytesBefore: number;
 }
 
 /**
@@ -16,7 +18,11 @@ export interface FileProgress {
 export class TransferMeter {
   readonly active = new Map<string, FileProgress>();
   totalBytes = 0;
+  /** Bytes the plan said were missing: 0 for a pull with nothing to do. */
+  bytesToDownload?: number;
   private doneBytes = 0;
+  /** Bytes of finished files that were transferred in this run. */
+  private doneTransferred = 0;
   private readonly samples: Array<{ at: number; bytes: number }> = [];
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -26,9 +32,10 @@ export class TransferMeter {
     switch (event.type) {
       case 'plan':
         this.totalBytes = event.plan.totalBytes;
+        this.bytesToDownload = event.plan.bytesToDownload;
         break;
       case 'file-progress': {
-        const file = this.active.get(event.path) ?? { path: event.path, size: event.size, bytesDone: 0 };
+        const file = this.active.get(event.path) ?? { path: event.path, size: event.size, bytesDone: event.bytesDone, bytesBefore: event.bytesDone };
         file.bytesDone = event.bytesDone;
         this.active.set(event.path, file);
         break;
@@ -36,6 +43,7 @@ export class TransferMeter {
       case 'file-done': {
         const file = this.active.get(event.path);
         this.doneBytes += file?.size ?? 0;
+        if (file) this.doneTransferred += file.size - file.bytesBefore;
         this.active.delete(event.path);
         break;
       }
@@ -52,7 +60,14 @@ export class TransferMeter {
     return bytes;
   }
 
-  /** Transfer rate over the last few seconds, in bytes per second. */
+  /** Bytes transferred in this run: what resumed files and cached blobs already had does not count. */
+  get transferredBytes(): number {
+    let bytes = this.doneTransferred;
+    for (const file of this.active.values()) bytes += file.bytesDone - file.bytesBefore;
+    return bytes;
+  }
+
+  /** Transfer rate over the last few seconds, in bytes per second (of bytes transferred, not found on disk). */
   get bytesPerSecond(): number {
     if (this.samples.length < 2) return 0;
     const first = this.samples[0];
@@ -69,7 +84,7 @@ export class TransferMeter {
 
   private sample(): void {
     const at = this.now();
-    this.samples.push({ at, bytes: this.completedBytes });
+    this.samples.push({ at, bytes: this.transferredBytes });
     while (this.samples.length > 2 && at - this.samples[0].at > SPEED_WINDOW_MS) this.samples.shift();
   }
 }
