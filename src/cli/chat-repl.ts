@@ -3,7 +3,7 @@ import { OwmError } from '../errors.js';
 import type { Generation, TextGenerator } from '../runtime/generation.js';
 import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
-import { FALLBACK_SAMPLING } from '../runtime/generate-text.js';
+import { FALLBACK_SAMPLING } from '../runtime/sampling/index.js';
 import { applySetting, describeSettings, type GenerationFlags } from './generation-flags.js';
 import { buildRequest } from './build-request.js';
 import { formatGenerationStats } from './ui/generation-stats.js';

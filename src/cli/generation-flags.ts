@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { numberFlag } from './flag-parsers.js';
-import type { SamplingOptions } from '../runtime/create-sampler.js';
+import type { SamplingOptions } from '../runtime/sampling/index.js';
 import { definedOnly } from '../defined-only.js';
 import { UsageError } from '../errors.js';
 

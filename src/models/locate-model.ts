@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OwmError } from '../errors.js';
 import { listSnapshotFiles } from '../hub/find-cached-snapshot.js';
-import { detectVariants, selectVariant } from '../registry/detect-variants.js';
+import { detectVariants } from '../registry/detect-variants.js';
+import { selectVariant } from '../registry/select-variant.js';
 import type { Device, ModelEntry } from '../registry/model-entry-schema.js';
 import type { ModelLocation } from '../runtime/load-decoder.js';
 

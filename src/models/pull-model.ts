@@ -6,7 +6,8 @@ import { hasAcceptedLicense, rememberLicenseAcceptance } from '../hub/license-ac
 import { recordPull } from '../hub/pull-records.js';
 import { pullSnapshot, type FileSelector, type PullEvent, type PullPlan } from '../hub/pull-snapshot.js';
 import type { Snapshot } from '../hub/types.js';
-import { detectVariants, selectVariant, variantName } from '../registry/detect-variants.js';
+import { detectVariants } from '../registry/detect-variants.js';
+import { selectVariant, variantName } from '../registry/select-variant.js';
 import { licenseNotice, type LicenseNotice } from '../registry/license-notice.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import type { ModelRef } from '../registry/resolve-model.js';

@@ -1,11 +1,5 @@
-export {
-  detectVariants,
-  selectVariant,
-  variantName,
-  type DetectedVariant,
-  type SelectVariantOptions,
-  type VariantLayout,
-} from './detect-variants.js';
+export { detectVariants, type DetectedVariant, type VariantLayout } from './detect-variants.js';
+export { selectVariant, variantName, type SelectVariantOptions } from './select-variant.js';
 export { isValidRepoId } from './is-valid-repo-id.js';
 export { loadRegistry, type LoadRegistryOptions } from './load-registry.js';
 export {

@@ -1,8 +1,7 @@
 import { RuntimeError, UsageError } from '../errors.js';
-import type { SamplingOptions } from './create-sampler.js';
 import type { SampledToken, TokenSource } from './generate-tokens.js';
 import type { TextModel } from './load-text-model.js';
-import { resolveSampling } from './resolve-sampling.js';
+import { FALLBACK_SAMPLING, resolveSampling, type SamplingOptions } from './sampling/index.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
 import { StopSequenceMatcher } from './stop-sequence-matcher.js';
 import { TextStreamer } from './text-streamer.js';
@@ -67,8 +66,6 @@ export interface GenerationStats {
   tokenIds: number[];
 }
 
-/** Sampling settings when neither the model nor the user gives one. */
-export const FALLBACK_SAMPLING: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0 };
 
 /** The context window: the one asked for (never more than the model's), else the model's capped at the default. */
 export function contextLimit(model: TextModel, requested?: number): number {

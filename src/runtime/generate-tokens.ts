@@ -1,6 +1,5 @@
-import { createSampler, type SamplingOptions } from './create-sampler.js';
+import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
 import type { KvDecoder } from './kv-decoder.js';
-import { tokenLogprobs, type TokenLogprob } from './token-logprobs.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
 export interface TokenPlan {

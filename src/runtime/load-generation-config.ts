@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { SamplingOptions } from './create-sampler.js';
+import type { SamplingOptions } from './sampling/index.js';
 import { isJsonObject, readJsonObject, type JsonObject } from './read-json-object.js';
 
 /** What a model folder says about generating with it. */

@@ -1,5 +1,5 @@
 import type { ModelManager } from '../models/model-manager.js';
-import type { SamplingOptions } from '../runtime/create-sampler.js';
+import type { SamplingOptions } from '../runtime/sampling/index.js';
 import type { GenerationStats } from '../runtime/generate-text.js';
 import type { SampledToken } from '../runtime/generate-tokens.js';
 import type { ModelInfo } from '../runtime/local-model.js';

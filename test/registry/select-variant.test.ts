@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { RegistryError } from '../../src/errors.js';
-import { detectVariants, selectVariant } from '../../src/registry/detect-variants.js';
+import { detectVariants } from '../../src/registry/detect-variants.js';
+import { selectVariant } from '../../src/registry/select-variant.js';
 import { loadRegistry } from '../../src/registry/load-registry.js';
 import type { ModelEntry } from '../../src/registry/model-entry-schema.js';
 import { MISTRAL_7B_TREE, PHI35_MINI_TREE, QWEN25_05B_TREE, repoFile } from './fixtures/repo-trees.js';

@@ -10,7 +10,8 @@ import { cachedCommit, listSnapshotFiles } from '../../hub/find-cached-snapshot.
 import { readPullRecords } from '../../hub/pull-records.js';
 import { snapshotDir } from '../../hub/cache-layout.js';
 import type { RepoFile } from '../../hub/types.js';
-import { detectVariants, selectVariant, variantName } from '../../registry/detect-variants.js';
+import { detectVariants } from '../../registry/detect-variants.js';
+import { selectVariant, variantName } from '../../registry/select-variant.js';
 import type { Device } from '../../registry/model-entry-schema.js';
 import { describeArchitecture, formatArchitecture, type Architecture } from '../../models/describe-architecture.js';
 import { addHubOptions, hubSettingsFrom, type HubFlags } from '../hub-flags.js';

@@ -1,1 +1,2 @@
-export { FAST_TOLERANCE, OPTIMIZER_VERSION, optimizeModel, type OptimizeParams, type OptimizeResult } from './optimize-model.js';
+export { optimizeModel, type OptimizeParams, type OptimizeResult } from './optimize-model.js';
+export { FAST_TOLERANCE, OPTIMIZER_VERSION } from './optimizer-cache-entry.js';

@@ -6,7 +6,7 @@ import { adaptFusedGraph } from './adapt-fused-graph.js';
 import { buildFusedGraph, type FusedGraph } from './build-fused-graph.js';
 import { findDecoderParts } from './find-decoder-parts.js';
 import { isNotOptimizable, notOptimizable } from './not-optimizable.js';
-import { EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimize-model.js';
+import { EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimizer-cache-entry.js';
 import { readDecoderConfig } from './read-decoder-config.js';
 import { readOnnxModel } from './read-onnx-model.js';
 import { verifyFusedModels } from './verify-fused-model.js';

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import path from 'node:path';
 import { isNotOptimizable } from './not-optimizable.js';
 import { optimizeCacheKey } from './optimize-cache-key.js';
+import { FAST_TOLERANCE, EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, RESULT_FILE, type StoredResult } from './optimizer-cache-entry.js';
 import { findConfigPath } from './read-decoder-config.js';
 
 /** What to optimize and how. */
@@ -36,28 +37,6 @@ export type OptimizeResult =
       /** Why: pattern not matched, already fused, unsupported architecture, check failed. */
       reason: string;
     };
-
-/** Bumped whenever the fused graph changes, so that older cache entries are rebuilt. */
-export const OPTIMIZER_VERSION = 2;
-/**
- * Default tolerance with `accuracy_level=4`. Drift measured on random-weight q4 models: 0.02-0.03
- * (2 layers), 0.085-0.087 (SmolLM2-135M and Qwen2.5-0.5B shapes; 0.13 over 33 greedy steps).
- */
-export const FAST_TOLERANCE = 0.2;
-export const EXACT_TOLERANCE = 1e-4;
-export const FUSED_FILE = 'model.onnx';
-const RESULT_FILE = 'result.json';
-
-/** What a cache entry's result.json holds. */
-export interface StoredResult {
-  version: number;
-  /** The original graph, so that removing a model can find the entries linking to its weights. */
-  source: string;
-  status: 'optimized' | 'skipped';
-  changes?: string[];
-  maxLogitDiff?: number;
-  reason?: string;
-}
 
 /**
  * Rewrites a transformers.js / optimum decoder export into the fused onnxruntime-genai form,

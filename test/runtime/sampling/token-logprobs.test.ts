@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tokenLogprobs } from '../../src/runtime/token-logprobs.js';
+import { tokenLogprobs } from '../../../src/runtime/sampling/index.js';
 
 test('tokenLogprobs is the log-softmax of the logits, with the best alternatives first', () => {
   const logits = Float32Array.from([1, 3, 2, 3.5, -1]);

@@ -1,26 +1,7 @@
+import { createPenalties } from './penalties.js';
+import type { LogitsProcessor } from './logits-processor.js';
+import type { SamplingOptions } from './sampling-options.js';
 import { validateSamplingOptions } from './validate-sampling-options.js';
-
-/** How the next token is chosen from the model's logits. */
-export interface SamplingOptions {
-  /** Softmax temperature; 0 always picks the most likely token (greedy). */
-  temperature: number;
-  /** Sample among the k most likely tokens only; 0 = no limit. 1 is greedy. */
-  topK: number;
-  /** Sample among the fewest most likely tokens whose probabilities sum to at least this; 1 = no limit. */
-  topP: number;
-  /** Drop tokens less likely than this fraction of the most likely one; 0 = no limit. */
-  minP: number;
-  /** Logits of recently seen tokens are divided (if positive) or multiplied (if negative) by this; 1 = off. */
-  repeatPenalty: number;
-  /** How many of the last history tokens the penalties look at; 0 = none, -1 = all. @default 64 */
-  repeatLastN?: number;
-  /** Subtracted from a token's logit once per time it appears in that window (OpenAI's frequency_penalty). @default 0 */
-  frequencyPenalty?: number;
-  /** Subtracted from a token's logit once if it appears in that window at all (OpenAI's presence_penalty). @default 0 */
-  presencePenalty?: number;
-  /** Seed of the random generator: the same seed, logits and history give the same token. @default random */
-  seed?: number;
-}
 
 /** Picks the next token id. */
 export interface Sampler {
@@ -31,7 +12,6 @@ export interface Sampler {
   sample(logits: Float32Array, history: readonly number[]): number;
 }
 
-const DEFAULT_REPEAT_LAST_N = 64;
 /** exp(-40) ≈ 4e-18: tokens this far below the best weigh nothing next to it, even 150k of them. */
 const NEGLIGIBLE_DISTANCE = 40;
 /**
@@ -50,15 +30,17 @@ const BIN_COUNT = (NEGLIGIBLE_DISTANCE * EXP_STEPS_PER_UNIT) >> BIN_SHIFT;
 /**
  * Creates a sampler; throws a UsageError for options out of range.
  *
- * The order is that of transformers' logits processors (which tuned the defaults models ship in
- * generation_config.json): repeat penalty, temperature, top-k, top-p, min-p. Nothing sorts the
- * vocabulary: top-k keeps a bounded heap; top-p without top-k is exact over the whole vocabulary,
- * using a histogram of probability mass by distance from the best logit to find the bin where the
- * nucleus ends, then sorting only that bin's weights.
+ * A chain, in the order of transformers' logits processors (which tuned the defaults models ship
+ * in generation_config.json): the processors edit the logits in place (the penalties first, then
+ * any the caller adds, such as a grammar's token mask), then temperature, top-k, top-p and min-p
+ * choose the candidates and one is drawn; the logits are put back as they were. Nothing sorts
+ * the vocabulary: top-k keeps a bounded heap; top-p without top-k is exact over the whole
+ * vocabulary, using a histogram of probability mass by distance from the best logit to find the
+ * bin where the nucleus ends, then sorting only that bin's weights.
  */
-export function createSampler(options: SamplingOptions): Sampler {
+export function createSampler(options: SamplingOptions, processors: readonly LogitsProcessor[] = []): Sampler {
   validateSamplingOptions(options);
-  return new LogitsSampler(options);
+  return new LogitsSampler(options, [createPenalties(options), ...processors]);
 }
 
 class LogitsSampler implements Sampler {
@@ -73,39 +55,25 @@ class LogitsSampler implements Sampler {
   private readonly bins = new Float64Array(BIN_COUNT * 4);
   private scratch = new Float64Array(0);
 
-  constructor(options: SamplingOptions) {
+  constructor(
+    options: SamplingOptions,
+    private readonly processors: readonly LogitsProcessor[],
+  ) {
     this.options = options;
     this.random = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   }
 
   sample(logits: Float32Array, history: readonly number[]): number {
-    const original = this.penalize(logits, history);
+    const undo: Array<() => void> = [];
     try {
+      for (const processor of this.processors) {
+        const restore = processor.process(logits, history);
+        if (restore) undo.push(restore);
+      }
       return this.pick(logits);
     } finally {
-      for (const [id, value] of original) logits[id] = value;
+      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
     }
-  }
-
-  /** Applies the repeat, frequency and presence penalties in place; returns the values to put back. */
-  private penalize(logits: Float32Array, history: readonly number[]): Map<number, number> {
-    const original = new Map<number, number>();
-    const { repeatPenalty, frequencyPenalty = 0, presencePenalty = 0 } = this.options;
-    const lastN = this.options.repeatLastN ?? DEFAULT_REPEAT_LAST_N;
-    if ((repeatPenalty === 1 && frequencyPenalty === 0 && presencePenalty === 0) || lastN === 0) return original;
-    const from = lastN < 0 ? 0 : Math.max(0, history.length - lastN);
-    const counts = new Map<number, number>();
-    for (let i = from; i < history.length; i++) {
-      const id = history[i] as number;
-      if (id >= 0 && id < logits.length) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    for (const [id, count] of counts) {
-      const value = logits[id] as number;
-      original.set(id, value);
-      const repeated = value > 0 ? value / repeatPenalty : value * repeatPenalty;
-      logits[id] = repeated - frequencyPenalty * count - presencePenalty;
-    }
-    return original;
   }
 
   private pick(logits: Float32Array): number {

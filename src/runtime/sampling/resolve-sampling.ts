@@ -1,5 +1,5 @@
-import type { SamplingOptions } from './create-sampler.js';
-import { definedOnly } from '../defined-only.js';
+import type { SamplingOptions } from './sampling-options.js';
+import { definedOnly } from '../../defined-only.js';
 import { validateSamplingOptions } from './validate-sampling-options.js';
 
 /**

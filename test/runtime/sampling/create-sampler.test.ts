@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UsageError } from '../../src/errors.js';
-import { createSampler, type SamplingOptions } from '../../src/runtime/create-sampler.js';
+import { UsageError } from '../../../src/errors.js';
+import { createSampler, type SamplingOptions } from '../../../src/runtime/sampling/index.js';
 
 const SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0, repeatPenalty: 1, seed: 42 };
 
