@@ -5,12 +5,14 @@ import { printError } from './ui/print-error.js';
 import { registerBench } from './commands/bench.js';
 import { registerConfig } from './commands/config.js';
 import { registerList } from './commands/list.js';
+import { registerOutdated } from './commands/outdated.js';
 import { registerPull } from './commands/pull.js';
 import { registerRm } from './commands/rm.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { OWM_VERSION } from './version.js';
 import { registerShow } from './commands/show.js';
+import { registerUpdate } from './commands/update.js';
 import { registerVerify } from './commands/verify.js';
 
 
@@ -29,7 +31,7 @@ export function buildProgram(): Command {
   // Set before the commands are added: subcommands copy these settings when created.
   program.exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerRun, registerServe, registerPull, registerList, registerShow, registerRm, registerVerify, registerBench, registerConfig]) {
+  for (const register of [registerRun, registerServe, registerPull, registerList, registerShow, registerRm, registerOutdated, registerUpdate, registerVerify, registerBench, registerConfig]) {
     register(program);
   }
   return program;

@@ -26,6 +26,39 @@ export function checkTokenShape(token: string | undefined): void {
   }
 }
 
+/** What one Hub call says about a revision: its commit and access rules, without the files. */
+export type RepoRevisionInfo = Omit<RepoRevision, 'files'>;
+
+function hubClientOptions(settings: HubSettings, repo: string, revision: string, options: { signal?: AbortSignal; onRetry?: RetryListener }) {
+  checkTokenShape(settings.token);
+  const context = { endpoint: settings.endpoint, repo, revision, hasToken: settings.token !== undefined };
+  return { hubUrl: settings.endpoint, accessToken: settings.token, fetch: createHubFetch(context, options) };
+}
+
+/** Resolves `revision` of `repo` to its commit, gating and license in one call (`/api/models/{repo}/revision/{revision}`). */
+export async function fetchRepoInfo(
+  settings: HubSettings,
+  repo: string,
+  revision: string,
+  options: { signal?: AbortSignal; onRetry?: RetryListener } = {},
+): Promise<RepoRevisionInfo> {
+  // Imported here, not at the top: commands that find their model in the cache never load it.
+  const { modelInfo } = await import('@huggingface/hub');
+  const info = await modelInfo({ ...hubClientOptions(settings, repo, revision, options), name: repo, revision, additionalFields: ['sha', 'cardData'] });
+  const commit = info.sha;
+  if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit)) {
+    throw new HubError(`The Hub gave no commit for ${repo}@${revision}: check HF_ENDPOINT points at a Hugging Face Hub.`);
+  }
+  const cardData = info.cardData as { license?: unknown } | undefined;
+  return {
+    repo,
+    commit,
+    gated: info.gated,
+    private: info.private,
+    license: typeof cardData?.license === 'string' ? cardData.license : undefined,
+  };
+}
+
 /**
  * Resolves `revision` of `repo` to a commit and lists that commit's files, so that everything
  * downloaded afterwards comes from one consistent snapshot even if the branch moves meanwhile.
@@ -36,22 +69,11 @@ export async function fetchRepoRevision(
   revision: string,
   options: { signal?: AbortSignal; onRetry?: RetryListener } = {},
 ): Promise<RepoRevision> {
-  checkTokenShape(settings.token);
-  const context = { endpoint: settings.endpoint, repo, revision, hasToken: settings.token !== undefined };
-  const common = {
-    hubUrl: settings.endpoint,
-    accessToken: settings.token,
-    fetch: createHubFetch(context, options),
-  };
-  // Imported here, not at the top: commands that find their model in the cache never load it.
-  const { listFiles, modelInfo } = await import('@huggingface/hub');
-  const info = await modelInfo({ ...common, name: repo, revision, additionalFields: ['sha', 'cardData'] });
-  const commit = info.sha;
-  if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit)) {
-    throw new HubError(`The Hub gave no commit for ${repo}@${revision}: check HF_ENDPOINT points at a Hugging Face Hub.`);
-  }
+  const info = await fetchRepoInfo(settings, repo, revision, options);
+  const { listFiles } = await import('@huggingface/hub');
   const files: RepoFile[] = [];
-  for await (const entry of listFiles({ ...common, repo: { type: 'model', name: repo }, revision: commit, recursive: true })) {
+  const listing = listFiles({ ...hubClientOptions(settings, repo, info.commit, options), repo: { type: 'model', name: repo }, revision: info.commit, recursive: true });
+  for await (const entry of listing) {
     if (entry.type !== 'file') continue;
     files.push({
       path: entry.path,
@@ -60,13 +82,5 @@ export async function fetchRepoRevision(
       ...(entry.lfs ? { lfs: { oid: entry.lfs.oid, size: entry.lfs.size } } : {}),
     });
   }
-  const cardData = info.cardData as { license?: unknown } | undefined;
-  return {
-    repo,
-    commit,
-    gated: info.gated,
-    private: info.private,
-    license: typeof cardData?.license === 'string' ? cardData.license : undefined,
-    files,
-  };
+  return { ...info, files };
 }

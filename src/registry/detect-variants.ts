@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isExternalDataOf } from '../external-data-name.js';
 import type { RepoFile } from '../hub/types.js';
 
 /** How a repo lays out its ONNX files. */
@@ -85,9 +86,7 @@ function transformersJsGraphs(files: readonly RepoFile[]): Map<string, string> {
 
 /** `model_q4.onnx_data`, `model_q4.onnx_data_1`, `model_q4.onnx.data`... beside the graph. */
 function externalDataFiles(files: readonly RepoFile[], modelFile: string): string[] {
-  const escaped = modelFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`^${escaped}(?:_data|\\.data)(?:_\\d+)?$`);
-  return files.map((f) => f.path).filter((p) => pattern.test(p));
+  return files.map((f) => f.path).filter((p) => isExternalDataOf(p, modelFile));
 }
 
 /** Variant name → folder of each genai_config.json: the folder's basename, or its path if shared. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { isExternalDataOf } from '../../external-data-name.js';
 
 const SAMPLE_BYTES = 1 << 20;
 
@@ -14,14 +16,16 @@ export interface OptimizeCacheKeyParams {
 }
 
 /**
- * A sha256 naming a cached optimization: the graph file's size, modification time and first and
- * last megabyte (cheap, yet changes whenever the file is replaced), `config.json`, the options and
- * the optimizer version.
+ * A sha256 naming a cached optimization: everything the rewritten graph reads. The graph and each
+ * external data file beside it by identity (the file behind the link — in the Hugging Face cache
+ * a blob named by its hash — its size and modification time), the graph's first and last
+ * megabyte, `config.json`, the options and the optimizer version. A weights-only update (same
+ * graph, new `_data` blob) therefore gets a new entry instead of the old weights' links.
  */
 export function optimizeCacheKey(params: OptimizeCacheKeyParams): string {
   const stats = statSync(params.modelPath);
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version: params.version, exact: params.exact, tolerance: params.tolerance, size: stats.size, mtime: stats.mtimeMs }));
+  hash.update(JSON.stringify({ version: params.version, exact: params.exact, tolerance: params.tolerance, files: readFiles(params.modelPath) }));
   hash.update(params.configText);
   const fd = openSync(params.modelPath, 'r');
   try {
@@ -34,4 +38,16 @@ export function optimizeCacheKey(params: OptimizeCacheKeyParams): string {
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+/** The graph and its external data files: where each really is, its size and modification time. */
+function readFiles(modelPath: string): Array<{ file: string; size: number; mtime: number }> {
+  const folder = path.dirname(modelPath);
+  const graph = path.basename(modelPath);
+  const names = [graph, ...readdirSync(folder).filter((name) => isExternalDataOf(name, graph)).sort()];
+  return names.map((name) => {
+    const file = realpathSync(path.join(folder, name));
+    const stats = statSync(file);
+    return { file, size: stats.size, mtime: stats.mtimeMs };
+  });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -8,6 +9,15 @@ import path from 'node:path';
  */
 export async function removeOptimizedFor(cacheDir: string, sourceDir: string): Promise<number> {
   const prefix = `${path.resolve(sourceDir)}${path.sep}`;
+  return removeEntriesWhere(cacheDir, (source) => path.resolve(source).startsWith(prefix));
+}
+
+/** Deletes the cached fused graphs whose original graph is gone (an updated model's old snapshot). */
+export async function removeStaleOptimized(cacheDir: string): Promise<number> {
+  return removeEntriesWhere(cacheDir, (source) => !existsSync(source));
+}
+
+async function removeEntriesWhere(cacheDir: string, matches: (source: string) => boolean): Promise<number> {
   let removed = 0;
   const entries = await readdir(cacheDir).catch(() => [] as string[]);
   for (const entry of entries) {
@@ -15,7 +25,7 @@ export async function removeOptimizedFor(cacheDir: string, sourceDir: string): P
     const source = await readFile(path.join(folder, 'result.json'), 'utf8')
       .then((text) => (JSON.parse(text) as { source?: unknown }).source)
       .catch(() => undefined);
-    if (typeof source === 'string' && path.resolve(source).startsWith(prefix)) {
+    if (typeof source === 'string' && matches(source)) {
       await rm(folder, { recursive: true, force: true });
       removed++;
     }
