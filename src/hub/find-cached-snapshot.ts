@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CacheError } from '../errors.js';
+import { CacheError, OwmError } from '../errors.js';
 import { isCommitHash, refPath, snapshotDir } from './cache-layout.js';
 import type { FileSelector } from './pull-snapshot.js';
 import type { RepoFile, Snapshot } from './types.js';
@@ -38,6 +38,8 @@ export async function findCachedSnapshot(
   repo: string,
   revision: string,
   selectFiles: FileSelector,
+  /** The variant the user named, if any: one the cache lacks entirely is "not pulled", not "unknown". */
+  requestedVariant?: string,
 ): Promise<Snapshot> {
   const commit = await cachedCommit(hubCache, repo, revision);
   const dir = commit ? snapshotDir(hubCache, repo, commit) : undefined;
@@ -48,12 +50,21 @@ export async function findCachedSnapshot(
       { code: 'not-cached' },
     );
   }
-  const selection = selectFiles(present);
+  let selection: ReturnType<FileSelector>;
+  try {
+    selection = selectFiles(present);
+  } catch (error) {
+    if (requestedVariant === undefined || !(error instanceof OwmError) || error.code !== 'unknown-variant') throw error;
+    throw new CacheError(
+      `Variant ${requestedVariant} of ${repo} is not pulled and owm is offline: run \`owm pull ${repo} --variant ${requestedVariant}\` while online.`,
+      { code: 'not-cached', cause: error },
+    );
+  }
   const have = new Set(present.map((file) => file.path));
   const missing = selection.paths.filter((filePath) => !have.has(filePath));
   if (missing.length > 0) {
     throw new CacheError(
-      `The cached copy of ${repo} lacks ${missing.length} file(s) of variant ${selection.variant} (${missing[0]}...) and owm is offline: pull it again while online.`,
+      `Variant ${selection.variant} of ${repo} is not pulled (${missing.length} of its files are missing, ${missing[0]} first) and owm is offline: run \`owm pull ${repo} --variant ${selection.variant}\` while online.`,
       { code: 'not-cached' },
     );
   }

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { blobLinkTarget } from './cache-layout.js';
 
@@ -8,10 +8,13 @@ import { blobLinkTarget } from './cache-layout.js';
  */
 export async function linkSnapshotFile(snapshotDir: string, filePath: string, etag: string): Promise<void> {
   const linkPath = path.join(snapshotDir, ...filePath.split('/'));
+  const target = blobLinkTarget(filePath, etag);
+  // Already right: nothing to write (a pull of a complete model works on a read-only cache).
+  if ((await readlink(linkPath).catch(() => undefined)) === target) return;
   await mkdir(path.dirname(linkPath), { recursive: true });
   const temporary = `${linkPath}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await symlink(blobLinkTarget(filePath, etag), temporary);
+    await symlink(target, temporary);
     await rename(temporary, linkPath);
   } finally {
     await rm(temporary, { force: true });

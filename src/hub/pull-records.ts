@@ -22,6 +22,10 @@ const pullRecordSchema = z.object({
   files: z.array(z.string()),
   /** The registry short name the model was pulled by, if any. */
   name: z.string().optional(),
+  /** Whether the Hub gated the repo when it was pulled (so `owm show` can say so offline). */
+  gated: z.boolean().optional(),
+  /** The license the Hub declared when it was pulled. */
+  license: z.string().optional(),
   /** ISO time of the pull. */
   pulledAt: z.iso.datetime(),
   /** ISO time the model last ran (the pull time until then). */

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubSettings } from '../config.js';
 import { CacheError } from '../errors.js';
@@ -81,7 +81,6 @@ export async function pullSnapshot(request: PullRequest): Promise<Snapshot> {
   const byPath = new Map(info.files.map((file) => [file.path, file]));
   const files = selection.paths.map((filePath) => byPath.get(filePath)).filter((file): file is RepoFile => !!file);
 
-  await ensureWritable(repoDir(hubCache, repo));
   const plan: PullPlan = {
     repo,
     revision,
@@ -93,6 +92,8 @@ export async function pullSnapshot(request: PullRequest): Promise<Snapshot> {
     totalBytes: files.reduce((sum, file) => sum + file.size, 0),
     bytesToDownload: await bytesStillNeeded(hubCache, repo, files),
   };
+  // A complete model needs no writes at all: a read-only cache still serves it.
+  if (plan.bytesToDownload > 0) await ensureWritable(repoDir(hubCache, repo));
   emit({ type: 'plan', plan });
   await request.beforeDownload?.(plan);
   await ensureFreeSpace(repoDir(hubCache, repo), plan.bytesToDownload);
@@ -127,6 +128,7 @@ export async function pullSnapshot(request: PullRequest): Promise<Snapshot> {
   };
 
   await runPool(largestFirst, request.concurrency ?? DEFAULT_CONCURRENCY, pullOne, abort);
+  await ensureStillLinked(dir, repo, files);
   if (!isCommitHash(revision)) await writeRef(hubCache, repo, revision, info.commit);
   return { repo, commit: info.commit, dir, variant: selection.variant, files: files.map((file) => file.path) };
 }
@@ -155,8 +157,23 @@ async function runPool<T>(
   if (firstError !== undefined) throw firstError;
 }
 
+/**
+ * Fails when a file of the snapshot vanished during the pull (an `owm rm` of the same model ran
+ * meanwhile): the ref is not written, so the half-removed snapshot is never taken for a model.
+ */
+async function ensureStillLinked(dir: string, repo: string, files: RepoFile[]): Promise<void> {
+  for (const file of files) {
+    const target = await stat(path.join(dir, ...file.path.split('/'))).catch(() => undefined);
+    if (!target?.isFile()) {
+      throw new CacheError(`${repo} was removed from the cache while it was being pulled (${file.path} is gone): run the pull again.`, { code: 'corrupt-cache' });
+    }
+  }
+}
+
 async function writeRef(hubCache: string, repo: string, revision: string, commit: string): Promise<void> {
   const file = refPath(hubCache, repo, revision);
+  // Already right: nothing to write.
+  if ((await readFile(file, 'utf8').catch(() => undefined)) === commit) return;
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomically(file, commit);
 }

@@ -68,6 +68,8 @@ export interface SnapshotVerification {
   ok: boolean;
   /** Every file on disk and every listed file, sorted by path. */
   files: FileCheck[];
+  /** Set by `owm verify` for a snapshot that no ref names and no pull record covers: a pull that never finished. */
+  unfinished?: boolean;
 }
 
 const SHA256_NAME = /^[0-9a-f]{64}$/;

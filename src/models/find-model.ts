@@ -1,5 +1,5 @@
 import type { OwmPaths } from '../config.js';
-import { OwmError } from '../errors.js';
+import { describeError, OwmError } from '../errors.js';
 import { findCachedSnapshot } from '../hub/find-cached-snapshot.js';
 import { touchLastUsed } from '../hub/pull-records.js';
 import type { Snapshot } from '../hub/types.js';
@@ -34,6 +34,8 @@ export interface FoundModel {
   location: ModelLocation;
   /** The cached snapshot it comes from; undefined for a local folder. */
   snapshot?: Snapshot;
+  /** Problems that did not stop finding it, for one warning line each. */
+  warnings: string[];
 }
 
 /**
@@ -43,13 +45,13 @@ export interface FoundModel {
 export async function findModel(options: FindModelOptions): Promise<FoundModel> {
   const { paths } = options;
   if (options.allowPath !== false && looksLikePath(options.model)) {
-    return { label: options.model, location: await locateModel(options.model, { variant: options.variant, device: options.device }) };
+    return { label: options.model, location: await locateModel(options.model, { variant: options.variant, device: options.device }), warnings: [] };
   }
   const ref = await resolveInput(options.model, { variant: options.variant, revision: options.revision }, paths);
   const label = ref.name ?? ref.repo;
   let snapshot: Snapshot;
   try {
-    snapshot = await findCachedSnapshot(paths.hubCache, ref.repo, ref.revision, variantSelector(ref, options.device));
+    snapshot = await findCachedSnapshot(paths.hubCache, ref.repo, ref.revision, variantSelector(ref, options.device), ref.variant);
   } catch (error) {
     if (!(error instanceof OwmError) || error.code !== 'not-cached') throw error;
     if (!options.pull) {
@@ -57,7 +59,11 @@ export async function findModel(options: FindModelOptions): Promise<FoundModel> 
     }
     snapshot = await options.pull(ref, label);
   }
-  await touchLastUsed(paths.stateDir, snapshot.repo, snapshot.variant);
+  const warnings: string[] = [];
+  // Bookkeeping only: a read-only or full state folder must not stop a run.
+  await touchLastUsed(paths.stateDir, snapshot.repo, snapshot.variant).catch((error: unknown) =>
+    warnings.push(`cannot record this use in ${paths.stateDir} (${(error as { code?: string }).code ?? describeError(error)})`),
+  );
   const location = await locateModel(snapshot.dir, { variant: snapshot.variant, entry: ref.entry, device: options.device });
-  return { label, location, snapshot };
+  return { label, location, snapshot, warnings };
 }

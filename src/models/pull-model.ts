@@ -41,8 +41,9 @@ export function variantSelector(ref: ModelRef, device: Device): FileSelector {
 export async function pullModel(options: PullModelOptions): Promise<Snapshot> {
   const { ref, settings, paths } = options;
   const selectFiles = variantSelector(ref, options.device);
+  let plan: PullPlan | undefined;
   const snapshot = settings.offline
-    ? await findCachedSnapshot(paths.hubCache, ref.repo, ref.revision, selectFiles)
+    ? await findCachedSnapshot(paths.hubCache, ref.repo, ref.revision, selectFiles, ref.variant)
     : await pullSnapshot({
         settings,
         hubCache: paths.hubCache,
@@ -52,7 +53,10 @@ export async function pullModel(options: PullModelOptions): Promise<Snapshot> {
         onEvent: options.onEvent,
         signal: options.signal,
         stallTimeoutMs: resolveOwmEnvironment().stallTimeoutMs,
-        beforeDownload: (plan) => ensureLicenseAccepted(plan, options),
+        beforeDownload: (planned) => {
+          plan = planned;
+          return ensureLicenseAccepted(planned, options);
+        },
       });
   await recordPull(paths.stateDir, {
     repo: snapshot.repo,
@@ -61,6 +65,7 @@ export async function pullModel(options: PullModelOptions): Promise<Snapshot> {
     variant: snapshot.variant,
     files: snapshot.files,
     ...(ref.name ? { name: ref.name } : {}),
+    ...(plan ? { gated: plan.gated !== false, ...(plan.license ? { license: plan.license } : {}) } : {}),
   });
   return snapshot;
 }

@@ -11,21 +11,23 @@ import { resolveInput } from './resolve-input.js';
  * remaining snapshot links to.
  */
 export async function removePulledModel(options: { model: string; variant?: string }, paths: OwmPaths): Promise<RemovedModel> {
-  const ref = await resolveInput(options.model, {}, paths);
+  const ref = await resolveInput(options.model, { variant: options.variant }, paths);
+  // `model:variant` names one variant as `--variant` does.
+  const variant = ref.variant;
   const records = (await readPullRecords(paths.stateDir)).filter((record) => record.repo === ref.repo);
   // Fused graphs hard-link the weights: drop them first, or the bytes would stay on disk.
   await removeOptimizedFor(paths.optimizedCache, repoDir(paths.hubCache, ref.repo));
-  if (!options.variant) {
+  if (!variant) {
     const removed = await removeModel({ hubCache: paths.hubCache, repo: ref.repo });
     await forgetPull(paths.stateDir, ref.repo);
     return removed;
   }
-  const wanted = options.variant.toLowerCase();
+  const wanted = variant.toLowerCase();
   const target = records.find((record) => record.variant.toLowerCase() === wanted);
   if (!target) {
     const pulled = records.map((record) => record.variant);
     throw new OwmError(
-      `Variant '${options.variant}' of ${ref.repo} is not pulled${pulled.length ? ` (pulled: ${pulled.join(', ')})` : ''}: see \`owm list\`.`,
+      `Variant '${variant}' of ${ref.repo} is not pulled${pulled.length ? ` (pulled: ${pulled.join(', ')})` : ''}: see \`owm list\`.`,
       { code: 'not-cached' },
     );
   }

@@ -29,6 +29,8 @@ export interface LoadedDecoder {
   modelPath: string;
   /** What the load-time optimizer did, in words (undefined when it was not asked to run). */
   optimization?: string;
+  /** Things the user should know that did not stop the load. */
+  warnings: string[];
   loadMs: number;
 }
 
@@ -39,8 +41,15 @@ export async function loadDecoder(location: ModelLocation, settings: SessionSett
   if (!existsSync(modelPath)) {
     throw new RuntimeError(`The model graph ${modelPath} is missing: pull the model again.`, { code: 'missing-files' });
   }
+  const warnings: string[] = [];
   const optimization = settings.optimize && expectedDevice(settings.device) === 'cpu'
-    ? await optimizeModel({ modelPath, cacheDir: settings.optimize.cacheDir, exact: settings.optimize.exact })
+    ? await optimizeModel({ modelPath, cacheDir: settings.optimize.cacheDir, exact: settings.optimize.exact }).catch((error: unknown) => {
+        // A full or read-only cache folder costs speed, not the answer: run the graph as published.
+        const reason = unwritableReason(error);
+        if (!reason) throw error;
+        warnings.push(`cannot write the rewritten-graph cache ${settings.optimize?.cacheDir} (${reason}): running the original graph, slower`);
+        return undefined;
+      })
     : undefined;
   const fused = optimization && optimization.status !== 'skipped' ? optimization : undefined;
   const loadedPath = fused?.modelPath ?? modelPath;
@@ -61,6 +70,7 @@ export async function loadDecoder(location: ModelLocation, settings: SessionSett
     vocabSize,
     modelPath: loadedPath,
     optimization: describeOptimization(optimization),
+    warnings,
     session,
     signature,
     decoder: createDecoder(),
@@ -81,6 +91,12 @@ async function kvStrategy(dir: string, signature: GraphSignature): Promise<KvStr
   const search = genai?.search;
   const shares = typeof search === 'object' && search !== null && (search as Record<string, unknown>).past_present_share_buffer === true;
   return shares ? 'shared' : 'grow';
+}
+
+/** The error code of a write that failed for lack of room or rights, else undefined. */
+function unwritableReason(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EDQUOT' ? code : undefined;
 }
 
 /** Model types whose position ids start at 1, as transformers.js feeds them. */

@@ -53,6 +53,7 @@ async function handle(message: WorkerRequest): Promise<void> {
         vocabSize: loaded.vocabSize,
         modelPath: loaded.modelPath,
         optimization: loaded.optimization,
+        warnings: loaded.warnings,
       },
     });
     return;

@@ -25,6 +25,8 @@ export interface DecoderInfo {
   modelPath: string;
   /** What the load-time optimizer did, for --verbose. */
   optimization?: string;
+  /** Problems that did not stop the load, for one warning line each. */
+  warnings: string[];
 }
 
 /** An error crossing the thread boundary, rebuilt as an OwmError on the main thread. */

@@ -119,7 +119,7 @@ export function ollamaRoutes(context: ServeContext): Hono {
     const { model } = ollamaModelRequest.parse(await readJsonBody(c));
     const ref = await resolveInput(model, {}, context.paths);
     await context.manager.unloadRepo(ref.repo);
-    await removePulledModel({ model, variant: ref.variant }, context.paths);
+    await removePulledModel({ model }, context.paths);
     return c.body(null, 200);
   });
 

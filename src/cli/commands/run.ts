@@ -73,10 +73,12 @@ export async function runRun(options: RunOptions): Promise<number> {
   let model: LocalModel;
   let label: string;
   let input: PromptInput;
+  let acquiredWarnings: string[] = [];
   try {
     input = await readPrompt(options);
     const acquired = await acquireModel({ ...options, device: expectedDevice(options.device) });
     label = acquired.label;
+    acquiredWarnings = acquired.warnings;
     const spinner = startSpinner(`loading ${label}`, options.quiet === true || options.json === true);
     try {
       model = await LocalModel.load(acquired.location, sessionSettings(options), { worker });
@@ -88,7 +90,7 @@ export async function runRun(options: RunOptions): Promise<number> {
     throw error;
   }
   try {
-    if (model.info.fallbackReason) process.stderr.write(`warning: ${model.info.fallbackReason}\n`);
+    for (const warning of [model.info.fallbackReason, ...model.info.warnings, ...acquiredWarnings]) if (warning) process.stderr.write(`warning: ${warning}\n`);
     if (options.verbose && model.info.optimization) process.stderr.write(`note: ${model.info.optimization}\n`);
     if (!model.info.chatTemplate && !options.raw) process.stderr.write(`warning: ${label} has no chat template: prompts are fed to it as plain text.\n`);
     return await answer(model, options, input, label, model.info);

@@ -41,7 +41,8 @@ export interface ModelDetails {
   description?: string;
   commit?: string;
   license?: { id: string; name?: string; url?: string };
-  gated: boolean;
+  /** Undefined when nobody can tell (offline, no registry entry, not pulled by owm). */
+  gated?: boolean;
   architecture: Architecture;
   parameters?: number;
   variants: VariantDetails[];
@@ -132,14 +133,18 @@ export async function runShow(options: ShowOptions): Promise<ModelDetails> {
   };
   const architecture = describeArchitecture(await readConfig('config.json'), await readConfig('genai_config.json'));
 
-  const license = ref.entry?.license ?? (remote?.license ? { id: remote.license } : undefined);
+  // Offline, the registry and what the Hub said at pull time stand in for the Hub.
+  const pulledLicense = records.find((record) => record.license)?.license;
+  const hubLicense = remote?.license ?? pulledLicense;
+  const license = ref.entry?.license ?? (hubLicense ? { id: hubLicense } : undefined);
+  const pulledGated = records.find((record) => record.gated !== undefined)?.gated;
   return {
     name: ref.name,
     repo: ref.repo,
     description: ref.entry?.description,
     commit: remote?.commit ?? localCommit,
     license,
-    gated: remote ? remote.gated !== false : ref.entry?.gated ?? false,
+    gated: remote ? remote.gated !== false : (ref.entry?.gated ?? pulledGated),
     architecture: {
       ...architecture,
       contextLength: ref.entry?.context_length ?? architecture.contextLength,
@@ -164,7 +169,7 @@ function formatDetails(details: ModelDetails): string {
     const { name, id, url } = details.license;
     row('license', [name ?? id, name ? `(${id})` : undefined, url].filter(Boolean).join(' '));
   }
-  row('gated', details.gated ? 'yes' : 'no');
+  row('gated', details.gated === undefined ? 'unknown (offline)' : details.gated ? 'yes' : 'no');
   row('architecture', formatArchitecture(details.architecture));
   if (details.architecture.contextLength) row('context', `${details.architecture.contextLength} tokens`);
   if (details.parameters) row('parameters', details.parameters.toLocaleString('en-US'));

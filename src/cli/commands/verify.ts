@@ -27,6 +27,12 @@ export function registerVerify(program: Command): void {
     if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else for (const result of results) process.stdout.write(formatVerification(result));
     const bad = results.filter((result) => !result.ok);
+    const unfinished = bad.find((result) => result.unfinished);
+    if (unfinished) {
+      throw new OwmError(`${unfinished.repo}@${unfinished.commit.slice(0, 8)} is a pull that never finished: run \`owm pull ${unfinished.repo}\` to complete it, or \`owm rm ${unfinished.repo}\`.`, {
+        code: 'corrupt-cache',
+      });
+    }
     if (bad.length > 0) {
       const files = bad.flatMap((result) => result.files.filter((file) => file.status !== 'ok'));
       throw new OwmError(
@@ -54,7 +60,8 @@ export async function runVerify(options: VerifyOptions): Promise<SnapshotVerific
   for (const cached of scan.repos) {
     for (const snapshot of cached.snapshots) {
       const listing = settings.offline ? undefined : await hubListing(cached.repo, snapshot.commit, records);
-      results.push(await verifySnapshot({ hubCache: paths.hubCache, repo: cached.repo, commit: snapshot.commit, files: listing }));
+      const result = await verifySnapshot({ hubCache: paths.hubCache, repo: cached.repo, commit: snapshot.commit, files: listing });
+      results.push(withPullChecks(result, snapshot.refs, records));
     }
   }
   return results;
@@ -72,8 +79,28 @@ export async function runVerify(options: VerifyOptions): Promise<SnapshotVerific
   }
 }
 
+/**
+ * What a pull promised, checked too: every file of the variants pulled from this commit must be
+ * there (offline, nothing else lists them), and a snapshot that no ref names and no pull record
+ * covers is a pull that never finished (refs and records are written last).
+ */
+function withPullChecks(result: SnapshotVerification, refs: string[], records: PullRecord[]): SnapshotVerification {
+  const pulled = records.filter((record) => record.repo === result.repo && record.commit === result.commit);
+  const present = new Set(result.files.map((file) => file.path));
+  const missing = [...new Set(pulled.flatMap((record) => record.files))].filter((file) => !present.has(file));
+  const unfinished = pulled.length === 0 && refs.length === 0;
+  if (missing.length === 0 && !unfinished) return result;
+  return {
+    ...result,
+    ok: false,
+    unfinished,
+    files: [...result.files, ...missing.map((file) => ({ path: file, status: 'missing' as const }))],
+  };
+}
+
 function formatVerification(result: SnapshotVerification): string {
-  const lines = [`${result.ok ? 'ok     ' : 'CORRUPT'} ${result.repo}@${result.commit.slice(0, 8)} (${result.files.length} files)`];
+  const state = result.ok ? 'ok     ' : result.unfinished ? 'INCOMPLETE' : 'CORRUPT';
+  const lines = [`${state} ${result.repo}@${result.commit.slice(0, 8)} (${result.files.length} files${result.unfinished ? ', a pull that never finished' : ''})`];
   for (const file of result.files) {
     if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(14)} ${file.path}`);
   }
