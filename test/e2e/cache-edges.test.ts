@@ -58,15 +58,22 @@ describe('the cache\'s edge cases: variants one by one, unfinished pulls, read-o
     assert.equal((await runOwm(['run', TWO_VARIANTS, 'Hi', '--max-tokens', '2', '--offline'], env)).code, 0);
   });
 
-  test('verify fails a pull killed halfway', async () => {
-    await hub.addRepo(transformersJsRepo('acme/killed', { dataBytes: 2_000_000 }));
-    hub.faults.add({ repo: 'acme/killed', path: 'onnx/model_q4.onnx_data', kind: 'throttle', bytesPerSecond: 200_000, times: Number.POSITIVE_INFINITY });
-    const { env } = await createSandbox(hub.url);
-    const child = startOwm(['pull', 'acme/killed'], env);
+  /** Starts pulling a new repo whose weights crawl in at `bytesPerSecond`; its small files are linked at once. */
+  const startSlowPull = async (repo: string, bytesPerSecond: number, env: NodeJS.ProcessEnv): Promise<{ child: ReturnType<typeof startOwm>; done: ReturnType<typeof waitForOwm> }> => {
+    await hub.addRepo(transformersJsRepo(repo, { dataBytes: 1_000_000 }));
+    hub.faults.add({ repo, path: 'onnx/model_q4.onnx_data', kind: 'throttle', bytesPerSecond, times: Number.POSITIVE_INFINITY });
+    const child = startOwm(['pull', repo], env);
     const done = waitForOwm(child);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    return { child, done };
+  };
+
+  test('a pull killed halfway: list marks it incomplete and verify fails it', async () => {
+    const { env } = await createSandbox(hub.url);
+    const { child, done } = await startSlowPull('acme/killed', 100_000, env);
     child.kill('SIGKILL');
     await done;
+    assert.match((await runOwm(['list'], env)).stdout, /^acme\/killed\s+acme\/killed\s+\S*\s*\(incomplete\)/m);
     const verify = await runOwm(['verify', 'acme/killed'], env);
     assert.equal(verify.code, 1);
     assert.match(verify.stdout, /^INCOMPLETE acme\/killed@/m);
@@ -74,12 +81,8 @@ describe('the cache\'s edge cases: variants one by one, unfinished pulls, read-o
   });
 
   test('an rm during a pull of the same model makes the pull fail, not report a model', async () => {
-    await hub.addRepo(transformersJsRepo('acme/raced', { dataBytes: 1_000_000 }));
-    hub.faults.add({ repo: 'acme/raced', path: 'onnx/model_q4.onnx_data', kind: 'throttle', bytesPerSecond: 400_000, times: Number.POSITIVE_INFINITY });
     const { env } = await createSandbox(hub.url);
-    const child = startOwm(['pull', 'acme/raced'], env);
-    const done = waitForOwm(child);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const { done } = await startSlowPull('acme/raced', 400_000, env);
     const rm = await runOwm(['rm', 'acme/raced'], env);
     assert.equal(rm.code, 0, rm.stderr);
     const pull = await done;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeHub, type FakeHub } from '../support/fake-hub.js';
 import { transformersJsRepo } from '../support/fake-model-repos.js';
-import { createSandbox, OWM_BIN, runOwm, startOwm, waitForOwm } from '../support/run-owm.js';
+import { createSandbox, OWM_BIN, runOwm } from '../support/run-owm.js';
 import { TINY, writeSyntheticModel } from '../support/synthetic-model/index.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -146,21 +146,6 @@ describe('a newcomer\'s first hour: the rough edges, each as a user meets it', (
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /q4 .*\(default on cpu/);
     assert.match(show.stdout, /^license\s+apache-2\.0$/m);
-  });
-
-  test('a pull killed halfway is listed as incomplete, not as a model', async () => {
-    await hub.addRepo(transformersJsRepo('acme/half-pulled', { dataBytes: 2_000_000 }));
-    hub.faults.add({ repo: 'acme/half-pulled', path: 'onnx/model_q4.onnx_data', kind: 'throttle', bytesPerSecond: 200_000, times: Number.POSITIVE_INFINITY });
-    const { env: fresh } = await createSandbox(hub.url);
-    const child = startOwm(['pull', 'acme/half-pulled'], fresh);
-    const done = waitForOwm(child);
-    // The small files are linked at once; the weights crawl.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    child.kill('SIGKILL');
-    await done;
-    const list = await runOwm(['list'], fresh);
-    assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /^acme\/half-pulled\s+acme\/half-pulled\s+\S*\s*\(incomplete\)/m);
   });
 
   test('owm config says where the token comes from and where rewritten graphs go', async () => {
