@@ -23,21 +23,21 @@ export interface SessionSettings {
    * the result in `cacheDir`; `exact` allows only rewrites that keep the outputs.
    */
   optimize?: { cacheDir: string; exact: boolean };
-  /** Let ONNX Runtime's own warnings through to stderr (`--verbose`); otherwise only its errors. */
+  /** Let ONNX Runtime's own warnings through to stderr (`--verbose`); otherwise none of its log lines. */
   verbose?: boolean;
 }
 
 const CUDA_FIX =
   'install the CUDA provider libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node --foreground-scripts` (needs internet and an NVIDIA driver), or use --device cpu';
 
-/** ONNX Runtime's severities: 2 warning, 3 error. */
+/** ONNX Runtime's severities: 2 warning, 4 fatal. Its errors become owm's own one-line errors, so they are not printed twice. */
 const LOG_WARNINGS = 2;
-const LOG_ERRORS = 3;
+const LOG_FATAL = 4;
 
 function sessionOptions(threads: number, providers: ort.InferenceSession.ExecutionProviderConfig[], verbose: boolean): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
-    logSeverityLevel: verbose ? LOG_WARNINGS : LOG_ERRORS,
+    logSeverityLevel: verbose ? LOG_WARNINGS : LOG_FATAL,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -53,7 +53,7 @@ export async function createSession(modelPath: string, settings: SessionSettings
   const threads = settings.threads ?? physicalCores();
   const verbose = settings.verbose === true;
   // The process-wide logger prints graph warnings (in colour, whatever stderr is) before any session's own does.
-  ort.env.logLevel = verbose ? 'warning' : 'error';
+  ort.env.logLevel = verbose ? 'warning' : 'fatal';
   const wantsCuda = settings.device === 'cuda' || (settings.device === 'auto' && hasNvidiaGpu());
   let fallbackReason: string | undefined;
   if (wantsCuda) {
