@@ -83,8 +83,9 @@ describe('pull records', () => {
     const file = path.join(stateDir, 'pulls.json');
     for (const text of ['{"version":1,"pulls":[', '{"version":1,"pulls":[{"repo":"org/a"}]}']) {
       await writeFile(file, text);
-      for (const attempt of [readPullRecords(stateDir), recordPull(stateDir, pull('org/b', 'q4'))]) {
-        await assert.rejects(attempt, (error: unknown) => {
+      // Started one at a time: a second promise failing while the first is awaited would be an unhandled rejection.
+      for (const attempt of [() => readPullRecords(stateDir), () => recordPull(stateDir, pull('org/b', 'q4'))]) {
+        await assert.rejects(attempt(), (error: unknown) => {
           assert.ok(error instanceof CacheError);
           assert.equal(error.code, 'corrupt-state');
           assert.ok(error.message.includes(file));
