@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -64,7 +64,13 @@ describe('the cache\'s edge cases: variants one by one, unfinished pulls, read-o
     hub.faults.add({ repo, path: 'onnx/model_q4.onnx_data', kind: 'throttle', bytesPerSecond, times: Number.POSITIVE_INFINITY });
     const child = startOwm(['pull', repo], env);
     const done = waitForOwm(child);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Wait until the small files are linked (the snapshot exists) while the weights still crawl.
+    const snapshots = path.join(repoCacheDir(hubCacheOf(env), repo), 'snapshots');
+    for (let waited = 0; waited < 20_000; waited += 100) {
+      const linked = existsSync(snapshots) && readdirSync(snapshots, { recursive: true }).some((name) => String(name).endsWith('config.json'));
+      if (linked) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return { child, done };
   };
 
