@@ -63,6 +63,8 @@ interface Entry extends HeldModel {
 export class ModelManager {
   private readonly aliases = new Map<string, FoundModel>();
   private readonly entries = new Map<string, Entry>();
+  /** The entry key each name a request used resolved to: a loaded model is not looked up in the cache again. */
+  private readonly keysByName = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly options: ModelManagerOptions) {}
@@ -99,10 +101,14 @@ export class ModelManager {
   /** Lends the model `name` names, loading it first when it is not loaded. */
   async acquire(name: string): Promise<ModelLease> {
     if (this.closed) throw new OwmError('The server is shutting down.', { code: 'unloaded' });
-    const found = await this.find(name);
-    const key = keyOf(found);
-    let entry = this.entries.get(key);
-    if (!entry) entry = this.startLoading(key, this.aliases.has(name) ? name : found.label, found);
+    const knownKey = this.keysByName.get(name);
+    let entry = knownKey === undefined ? undefined : this.entries.get(knownKey);
+    if (!entry) {
+      const found = await this.find(name);
+      const key = keyOf(found);
+      this.keysByName.set(name, key);
+      entry = this.entries.get(key) ?? this.startLoading(key, this.aliases.has(name) ? name : found.label, found);
+    }
     entry.users++;
     this.cancelExpiry(entry);
     const waitStarted = performance.now();
@@ -119,7 +125,7 @@ export class ModelManager {
     return {
       model,
       name: held.name,
-      found,
+      found: held.found,
       loadMs: wasLoaded ? 0 : performance.now() - waitStarted,
       release: (keepAliveMs) => {
         if (released) return;

@@ -71,7 +71,7 @@ export interface GenerationStats {
 export function contextLimit(model: TextModel, requested?: number): number {
   const modelContext = model.defaults.contextLength;
   if (requested !== undefined && modelContext !== undefined && requested > modelContext) {
-    throw new UsageError(`A context of ${requested} tokens is more than this model's ${modelContext}: ask for ${modelContext} or less.`, { code: 'usage' });
+    throw new UsageError(`A context of ${requested} tokens is more than this model's ${modelContext}: ask for ${modelContext} or less.`);
   }
   return requested ?? Math.min(modelContext ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT);
 }

@@ -16,7 +16,7 @@ import { listServedModels, type ServedModel } from './list-served-models.js';
 import { ollamaChatRequest, ollamaGenerateRequest, ollamaModelRequest, type OllamaOptions } from './ollama-schemas.js';
 import { readJsonBody } from './read-json-body.js';
 import type { ServeContext } from './serve-context.js';
-import { finishReason, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
+import { finishReason, seedOf, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
 
 /** Ollama's native API (`/api/...`): chat and generate streamed as NDJSON by default, model listing, show, ps, pull and delete. */
 export function ollamaRoutes(context: ServeContext): Hono {
@@ -143,7 +143,7 @@ function optionsInput({ options = {}, keep_alive }: { options?: OllamaOptions; k
       repeatLastN: options.repeat_last_n,
       presencePenalty: options.presence_penalty,
       frequencyPenalty: options.frequency_penalty,
-      seed: options.seed === undefined ? undefined : ((options.seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
+      seed: seedOf(options.seed),
     },
     // Ollama: -1 is "until the model stops", -2 "until the context is full".
     maxTokens: options.num_predict !== undefined && options.num_predict > 0 ? options.num_predict : undefined,

@@ -10,7 +10,7 @@ import { chatLogprobs, completionLogprobs } from './openai-logprobs.js';
 import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest } from './openai-schemas.js';
 import { readJsonBody } from './read-json-body.js';
 import type { ServeContext } from './serve-context.js';
-import { finishReason, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
+import { finishReason, seedOf, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
 
 /** The OpenAI API (`/v1/...`): models, chat completions and completions, plain or streamed as SSE. */
 export function openaiRoutes(context: ServeContext): Hono {
@@ -110,8 +110,7 @@ function samplingInput(body: ChatCompletionRequest | CompletionRequest): Generat
       repeatPenalty: body.repeat_penalty ?? undefined,
       frequencyPenalty: body.frequency_penalty ?? undefined,
       presencePenalty: body.presence_penalty ?? undefined,
-      // OpenAI's seeds are any integer; owm's generator takes 32 bits.
-      seed: body.seed === undefined || body.seed === null ? undefined : ((body.seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
+      seed: seedOf(body.seed),
     },
     maxTokens: ('max_completion_tokens' in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? undefined,
     stop: body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,

@@ -88,6 +88,11 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
   }
 }
 
+/** A request's seed for owm's generator, which takes 32 bits: both APIs accept any integer, negative ones too. */
+export function seedOf(seed: number | null | undefined): number | undefined {
+  return seed === undefined || seed === null ? undefined : ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32;
+}
+
 /** The OpenAI finish reason of a generation. */
 export function finishReason(stats: GenerationStats): 'stop' | 'length' {
   return stats.stopReason === 'max-tokens' || stats.stopReason === 'context' ? 'length' : 'stop';
