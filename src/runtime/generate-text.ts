@@ -1,5 +1,6 @@
 import { RuntimeError, UsageError } from '../errors.js';
 import type { SampledToken, TokenSource } from './generate-tokens.js';
+import type { GrammarSpec } from './grammar/index.js';
 import type { TextModel } from './load-text-model.js';
 import { FALLBACK_SAMPLING, resolveSampling, type SamplingOptions } from './sampling/index.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
@@ -37,6 +38,8 @@ export interface GenerationRequest {
   context?: number;
   /** Report each token's log probability and this many alternatives (see `GenerationHooks.onToken`). */
   logprobs?: number;
+  /** The shape the reply must take (built by `jsonGrammar` or `toolCallGrammar`). */
+  grammar?: GrammarSpec;
 }
 
 /** Where a generation reports besides its text. */
@@ -117,7 +120,8 @@ export async function* generateText(
   const budget = Math.min(request.maxTokens ?? model.defaults.maxNewTokens ?? Number.POSITIVE_INFINITY, room);
   const streamer = new TextStreamer(model.tokenizer);
   const stops = new StopSequenceMatcher(request.stop);
-  const think = request.think === 'hide' ? new ThinkFilter({ startsInside: startsInsideThink }) : undefined;
+  // A grammar's output starts at the first token: there is no thinking to hide.
+  const think = request.think === 'hide' && !request.grammar ? new ThinkFilter({ startsInside: startsInsideThink }) : undefined;
   const emit = (text: string): string => (think ? think.push(text) : text);
   const generated: number[] = [];
   let stoppedByString = false;
@@ -129,6 +133,7 @@ export async function* generateText(
     eosTokenIds: request.ignoreEos ? [] : model.defaults.eosTokenIds,
     reusePrefix: request.freshCache !== true,
     logprobs: request.logprobs,
+    grammar: request.grammar,
   });
   let completed = false;
   try {

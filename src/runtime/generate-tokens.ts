@@ -1,4 +1,6 @@
 import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
+import type { GrammarSpec } from './grammar/index.js';
+import type { TokenConstraint } from './grammar/token-constraint.js';
 import type { KvDecoder } from './kv-decoder.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
@@ -13,6 +15,8 @@ export interface TokenPlan {
   reusePrefix: boolean;
   /** Report each token's log probability and this many most likely alternatives; undefined for none. */
   logprobs?: number;
+  /** The shape the output must take; EOS is allowed only where it is complete. */
+  grammar?: GrammarSpec;
 }
 
 /** A sampled token, with its log probability when the plan asked for them. */
@@ -23,7 +27,7 @@ export interface SampledToken {
   top?: TokenLogprob[];
 }
 
-/** Why the token loop ended. */
+/** Why the token loop ended: 'eos' also when a grammar's output is complete. */
 export type TokenStopReason = 'eos' | 'max-tokens' | 'interrupted';
 
 /** How the token loop went, timed where the model runs. */
@@ -54,11 +58,18 @@ export type TokenSource = (plan: TokenPlan) => TokenStream;
  * The generation loop over token ids: prefill the prompt (what the cache does not already hold) in
  * one run, then one token per run,
  * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each token as soon as it is
- * sampled (before the next step runs) and returns the timings.
+ * sampled (before the next step runs) and returns the timings. With a `constraint` (the plan's
+ * grammar, compiled), only tokens it allows are drawn, and the loop ends as soon as the output is
+ * complete.
  */
-export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<SampledToken, TokenRunStats> {
+export async function* generateTokens(
+  decoder: KvDecoder,
+  plan: TokenPlan,
+  shouldStop: () => boolean,
+  constraint?: TokenConstraint,
+): AsyncGenerator<SampledToken, TokenRunStats> {
   const eos = new Set(plan.eosTokenIds);
-  const sampler = createSampler(plan.sampling);
+  const sampler = createSampler(plan.sampling, constraint ? [constraint] : []);
   const history = [...plan.promptIds];
   let generated = 0;
   let stopReason: TokenStopReason = 'max-tokens';
@@ -77,12 +88,17 @@ export async function* generateTokens(decoder: KvDecoder, plan: TokenPlan, shoul
       stopReason = 'interrupted';
       break;
     }
+    if (constraint && !(await constraint.prepare())) {
+      stopReason = 'eos';
+      break;
+    }
     const id = sampler.sample(logits, history);
     if (generated === 0) firstTokenAt = performance.now();
     if (eos.has(id)) {
       stopReason = 'eos';
       break;
     }
+    constraint?.accept(id);
     generated++;
     history.push(id);
     yield plan.logprobs === undefined ? { id } : { id, ...tokenLogprobs(logits, id, plan.logprobs) };

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { OwmError } from '../errors.js';
-import { generateTokens, type SampledToken, type TokenRunStats } from './generate-tokens.js';
+import { generateTokens, type SampledToken, type TokenPlan, type TokenRunStats } from './generate-tokens.js';
+import { GrammarCompilers } from './grammar/grammar-compilers.js';
 import type { KvDecoder } from './kv-decoder.js';
 import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -22,6 +23,7 @@ interface Running {
 }
 
 let loaded: LoadedDecoder | undefined;
+let grammars: GrammarCompilers | undefined;
 const slots = new Map<number, KvDecoder>();
 const running: Running[] = [];
 let stepping = false;
@@ -42,6 +44,7 @@ port.on('message', (message: WorkerRequest) => {
 async function handle(message: WorkerRequest): Promise<void> {
   if (message.type === 'load') {
     loaded = await loadDecoder(message.location, message.settings);
+    grammars = new GrammarCompilers(message.location.dir, loaded.vocabSize);
     slots.set(0, loaded.decoder);
     send({
       type: 'loaded',
@@ -66,8 +69,19 @@ async function handle(message: WorkerRequest): Promise<void> {
   if (!loaded) throw new Error('generate before load');
   const flag = new Int32Array(message.stopFlag);
   const decoder = slotDecoder(loaded, message.slot);
-  running.push({ requestId: message.requestId, tokens: generateTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0) });
+  const tokens = constrainedTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0);
+  running.push({ requestId: message.requestId, tokens });
   if (!stepping) await stepAll();
+}
+
+/** The token loop of `plan`, under its grammar when it has one (compiled when the loop starts). */
+async function* constrainedTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<SampledToken, TokenRunStats> {
+  const constraint = plan.grammar && grammars ? await grammars.constrain(plan.grammar, plan.eosTokenIds) : undefined;
+  try {
+    return yield* generateTokens(decoder, plan, shouldStop, constraint);
+  } finally {
+    constraint?.dispose();
+  }
 }
 
 /** The decoder of `slot`: every slot shares the session and keeps its own KV cache. */
@@ -107,6 +121,7 @@ async function stepAll(): Promise<void> {
 
 async function unload(): Promise<void> {
   slots.clear();
+  grammars = undefined;
   await loaded?.session.session.release();
   loaded = undefined;
   send({ type: 'unloaded' });
