@@ -11,5 +11,6 @@ export function buildRequest(flags: GenerationFlags, messages: ChatMessage[], ra
     stop: flags.stop ?? [],
     think: flags.think ?? 'show',
     context: flags.context,
+    grammar: flags.grammar,
   };
 }

@@ -5,12 +5,15 @@ import type { ModelInfo } from '../runtime/local-model.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
 import { FALLBACK_SAMPLING } from '../runtime/sampling/index.js';
 import { applySetting, describeSettings, type GenerationFlags } from './generation-flags.js';
+import { incompleteOutputError } from './incomplete-output.js';
+import { outputGrammar } from './output-grammar.js';
 import { buildRequest } from './build-request.js';
 import { formatGenerationStats } from './ui/generation-stats.js';
 
 const HELP = `Commands:
   /set <name> <value>   change a setting: temperature, top_k, top_p, min_p, repeat_penalty, seed,
-                        max_tokens, context, stop (adds a stop string; empty clears), think (show|hide)
+                        max_tokens, context, stop (adds a stop string; empty clears), think (show|hide),
+                        format (json|text), schema (a JSON Schema file; empty clears)
   /show                 show the settings
   /system <text>        set the system prompt (clears the conversation)
   /clear                forget the conversation
@@ -59,7 +62,7 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
       continue;
     }
     if (text.startsWith('/') && !text.startsWith('//')) {
-      if (!runCommand(text)) break;
+      if (!(await runCommand(text))) break;
       prompt();
       continue;
     }
@@ -101,7 +104,7 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
   }
 
   /** Handles a slash command; false means quit. */
-  function runCommand(input: string): boolean {
+  async function runCommand(input: string): Promise<boolean> {
     const [command, ...rest] = input.trim().split(/\s+/);
     const argument = input.trim().slice(command.length).trim();
     try {
@@ -121,7 +124,7 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
         case '/set': {
           const [name, ...value] = rest;
           if (!name) throw new OwmError('Usage: /set <name> <value>');
-          note(applySetting(settings, name, value.join(' ')));
+          note(await applyChatSetting(settings, name, value.join(' ')));
           break;
         }
         case '/show':
@@ -140,6 +143,18 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
     return true;
   }
 
+  /** `/set`: the output shape is compiled (and checked) at once, the other settings as `applySetting` says. */
+  async function applyChatSetting(flags: GenerationFlags, name: string, value: string): Promise<string> {
+    const key = name.toLowerCase();
+    if (key !== 'format' && key !== 'schema') return applySetting(flags, name, value);
+    const shape = key === 'format' ? { format: value || undefined } : { schema: value || undefined };
+    flags.grammar = await outputGrammar(shape);
+    flags.format = shape.format;
+    flags.schema = shape.schema;
+    if (!flags.grammar) return 'format: text';
+    return flags.schema ? `format: json matching ${flags.schema}` : 'format: json';
+  }
+
   /** Streams one answer; returns its text, or undefined when it failed. */
   async function answer(messages: ChatMessage[]): Promise<string | undefined> {
     let text = '';
@@ -151,6 +166,8 @@ export async function runChat(model: TextGenerator, initial: GenerationFlags & {
       }
       const stats = await generating.stats;
       process.stdout.write(text.endsWith('\n') ? '\n' : '\n\n');
+      const incomplete = settings.grammar ? incompleteOutputError(stats) : undefined;
+      if (incomplete) note(`error: ${incomplete.message}`);
       if (initial.verbose) note(formatGenerationStats(stats, info));
       return text;
     } catch (error) {

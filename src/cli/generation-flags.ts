@@ -3,6 +3,7 @@ import { numberFlag } from './flag-parsers.js';
 import type { SamplingOptions } from '../runtime/sampling/index.js';
 import { definedOnly } from '../defined-only.js';
 import { UsageError } from '../errors.js';
+import type { GrammarSpec } from '../runtime/grammar/index.js';
 
 /** Generation settings a user can give as flags or change in the chat with `/set`. */
 export interface GenerationFlags {
@@ -17,6 +18,12 @@ export interface GenerationFlags {
   stop?: string[];
   think?: 'show' | 'hide';
   system?: string;
+  /** `json` for any JSON object (`text`, or unset, for free text). */
+  format?: string;
+  /** A JSON Schema file the answer must match. */
+  schema?: string;
+  /** The grammar `format` or `schema` compiled to (see `outputGrammar`), set before generating. */
+  grammar?: GrammarSpec;
 }
 
 const isInteger = (value: number): boolean => Number.isInteger(value);
@@ -60,7 +67,9 @@ export function addGenerationOptions(command: Command): Command {
     .option('--seed <n>', 'random seed: same seed, prompt and model give the same output', flagParser('seed'))
     .option('--stop <string>', 'stop when the model writes this (repeatable; not printed)', stopFlag)
     .option('--context <n>', 'context window in tokens (default: the model\'s, at most 8192)', flagParser('context'))
-    .addOption(new Option('--think <mode>', 'show or hide <think>…</think> reasoning of models like DeepSeek-R1').choices(['show', 'hide']).default('show'));
+    .addOption(new Option('--think <mode>', 'show or hide <think>…</think> reasoning of models like DeepSeek-R1').choices(['show', 'hide']).default('show'))
+    .addOption(new Option('--format <format>', 'answer with one JSON object, whatever the model would rather write').choices(['json', 'text']))
+    .option('--schema <file>', 'answer with JSON matching this JSON Schema file');
 }
 
 /** The sampling settings the user set (flags or `/set`); unset ones are left out. */
@@ -107,6 +116,7 @@ export function describeSettings(flags: GenerationFlags, fallback: SamplingOptio
     ['context', flags.context === undefined ? "(the model's, at most 8192)" : String(flags.context)],
     ['stop', flags.stop && flags.stop.length > 0 ? flags.stop.map((stop) => JSON.stringify(stop)).join(', ') : '(none)'],
     ['think', flags.think ?? 'show'],
+    ['format', flags.schema !== undefined ? `json matching ${flags.schema}` : (flags.format ?? 'text')],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
@@ -126,4 +136,4 @@ const SETTING_ALIASES: Record<string, SettingKey> = {
   think: 'think',
 };
 
-const SETTING_NAMES = [...(Object.values(NUMERIC_SETTINGS).map((entry) => entry.setting)), 'stop', 'think'];
+const SETTING_NAMES = [...(Object.values(NUMERIC_SETTINGS).map((entry) => entry.setting)), 'stop', 'think', 'format', 'schema'];

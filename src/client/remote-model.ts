@@ -3,6 +3,7 @@ import { definedOnly } from '../defined-only.js';
 import { OwmError } from '../errors.js';
 import { networkReason } from '../hub/hub-error.js';
 import type { GenerationRequest, GenerationStats, StopReason } from '../runtime/generate-text.js';
+import { ANY_JSON_OBJECT_SCHEMA, type GrammarSpec } from '../runtime/grammar/index.js';
 import { createGeneration, type GenerateOptions, type Generation, type TextGenerator } from '../runtime/generation.js';
 import { ThinkFilter } from '../runtime/think-filter.js';
 
@@ -93,6 +94,7 @@ export class RemoteModel implements TextGenerator {
       stream_options: { include_usage: true },
       ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
       ...(request.stop.length > 0 ? { stop: request.stop } : {}),
+      ...(request.grammar ? { response_format: responseFormatOf(request.grammar) } : {}),
       ...definedOnly({
         temperature: sampling.temperature,
         top_p: sampling.topP,
@@ -122,6 +124,14 @@ export class RemoteModel implements TextGenerator {
     }
     return new OwmError(`The request to ${host} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'remote-error', cause: error });
   }
+}
+
+/** `--format json` and `--schema` as OpenAI's response_format, which owm serve, vLLM and llama-server enforce. */
+function responseFormatOf(grammar: GrammarSpec): OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema {
+  if (grammar.type !== 'json-schema') throw new Error('only JSON Schema grammars travel to a server');
+  const schema = JSON.parse(grammar.schema) as Record<string, unknown>;
+  if (grammar.schema === JSON.stringify(ANY_JSON_OBJECT_SCHEMA)) return { type: 'json_object' };
+  return { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } };
 }
 
 function stopReasonOf(finish: string | null | undefined): StopReason {

@@ -17,6 +17,8 @@ import { startSpinner } from '../ui/spinner.js';
 import { buildRequest } from '../build-request.js';
 import { threadsFlag } from '../flag-parsers.js';
 import { runChat } from '../chat-repl.js';
+import { incompleteOutputError } from '../incomplete-output.js';
+import { outputGrammar } from '../output-grammar.js';
 
 /** Options of `owm run`. */
 export interface RunOptions extends HubFlags, GenerationFlags {
@@ -64,8 +66,9 @@ export function registerRun(program: Command): void {
 
 /** Runs `owm run`; returns the exit code. */
 export async function runRun(options: RunOptions): Promise<number> {
-  // Validate sampling flags before any download or load.
+  // Validate sampling flags and the output's shape before any download or load.
   resolveSampling(samplingOverrides(options), {}, FALLBACK_SAMPLING);
+  options.grammar = await outputGrammar(options);
   const host = options.host ?? resolveOwmEnvironment().host;
   if (host) return runRemote(options, host);
   // The model's thread boots (onnxruntime included) while stdin is read and the model found.
@@ -143,17 +146,24 @@ async function answerOnce(model: TextGenerator, options: RunOptions, promptText:
   };
   process.on('SIGINT', onSigint);
   process.stdout.on('error', onStdoutError);
+  // A JSON answer is printed once it is whole: a script must never read half a value.
+  const streaming = !options.json && !options.grammar;
   let text = '';
   try {
     for await (const piece of generation) {
       text += piece;
-      if (!options.json && !pipeClosed) process.stdout.write(piece);
+      if (streaming && !pipeClosed) process.stdout.write(piece);
     }
   } finally {
     process.off('SIGINT', onSigint);
   }
   const stats: GenerationStats = await generation.stats;
   if (pipeClosed) return 0;
+  if (options.grammar) {
+    const incomplete = incompleteOutputError(stats);
+    if (incomplete) throw incomplete;
+    if (!options.json && !interrupted) process.stdout.write(text);
+  }
   if (options.json) {
     const where = info ? { loadMs: info.loadMs, device: info.device, threads: info.threads } : { host: options.host ?? resolveOwmEnvironment().host };
     process.stdout.write(`${JSON.stringify({ model: label, text, stats: { ...stats, ...where } })}\n`);

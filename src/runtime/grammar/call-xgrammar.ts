@@ -27,7 +27,8 @@ export async function callXgrammar<T>(what: string, call: () => Promise<T>): Pro
 
 function reasonOf(printed: string[], cause: unknown): string {
   const fatal = printed.find((line) => line.includes('[FATAL]'));
-  if (!fatal) return cause instanceof Error ? cause.message : String(cause);
+  // A C++ exception reaches JavaScript as a bare pointer (a number): nothing to quote.
+  if (!fatal) return cause instanceof Error ? cause.message : 'xgrammar rejected it';
   // "[FATAL] path/file.cc:961: Check failed: (...) is false: Cannot find field nope in {...}"
   const detail = fatal.replace(/^.*?\[FATAL\]\s*\S+:\d+:\s*/, '').replace(/^Check failed: \(.*?\) is false: /, '');
   return detail.trim().replace(/\.$/, '');
