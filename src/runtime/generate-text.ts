@@ -1,6 +1,7 @@
 import { RuntimeError, UsageError } from '../errors.js';
 import type { SampledToken, TokenSource } from './generate-tokens.js';
 import type { GrammarSpec } from './grammar/index.js';
+import type { ToolDefinition } from './tools/index.js';
 import type { TextModel } from './load-text-model.js';
 import { FALLBACK_SAMPLING, resolveSampling, type SamplingOptions } from './sampling/index.js';
 import { renderChatTemplate, type ChatMessage } from './render-chat-template.js';
@@ -40,6 +41,8 @@ export interface GenerationRequest {
   logprobs?: number;
   /** The shape the reply must take (built by `jsonGrammar` or `toolCallGrammar`). */
   grammar?: GrammarSpec;
+  /** Functions offered to the model through its chat template. */
+  tools?: readonly ToolDefinition[];
 }
 
 /** Where a generation reports besides its text. */
@@ -89,6 +92,7 @@ export function encodePrompt(model: TextModel, request: GenerationRequest): { id
     template: model.chatTemplate,
     messages: request.messages ?? [],
     specialTokens: model.tokenizer.specialTokens,
+    tools: request.tools,
   });
   return {
     ids: model.tokenizer.encode(prompt.text, { addSpecialTokens: prompt.addSpecialTokens }),

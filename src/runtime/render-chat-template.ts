@@ -1,5 +1,6 @@
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { RuntimeError, describeError } from '../errors.js';
+import type { ToolDefinition } from './tools/tool-types.js';
 
 /** One turn of a conversation. */
 export interface ChatMessage {
@@ -9,6 +10,8 @@ export interface ChatMessage {
   tool_call_id?: string;
   /** For a `tool` message: the function that was called. */
   name?: string;
+  /** For an `assistant` message: the calls it made, arguments parsed (templates print them with `tojson`). */
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: unknown } }>;
 }
 
 /** What `renderChatTemplate` needs. */
@@ -20,6 +23,8 @@ export interface RenderChatTemplateParams {
   specialTokens: Readonly<Record<string, string>>;
   /** End with the header that opens the assistant's turn. @default true */
   addGenerationPrompt?: boolean;
+  /** Functions the model may call, for templates that take `tools`. */
+  tools?: readonly ToolDefinition[];
   /** More template variables, e.g. `{ enable_thinking: false }` for Qwen 3. */
   variables?: Readonly<Record<string, unknown>>;
   /** The clock behind `strftime_now` (Llama 3.x puts today's date in the system prompt). @default the system clock */
@@ -66,11 +71,17 @@ export function renderChatTemplate(params: RenderChatTemplateParams): ChatPrompt
     raise_exception: raiseException,
     strftime_now: (format: unknown) => strftime(now(), String(format)),
     // transformers passes these as None; templates test `tools is not none`.
-    tools: null,
+    tools: params.tools && params.tools.length > 0 ? params.tools.map((tool) => ({ type: 'function', function: tool })) : null,
     documents: null,
     ...params.specialTokens,
     ...params.variables,
-    messages: messages.map(({ role, content, tool_call_id, name }) => ({ role, content, ...(tool_call_id ? { tool_call_id } : {}), ...(name ? { name } : {}) })),
+    messages: messages.map(({ role, content, tool_call_id, name, tool_calls }) => ({
+      role,
+      content,
+      ...(tool_call_id ? { tool_call_id } : {}),
+      ...(name ? { name } : {}),
+      ...(tool_calls && tool_calls.length > 0 ? { tool_calls } : {}),
+    })),
     add_generation_prompt: params.addGenerationPrompt ?? true,
   };
   let text: string;

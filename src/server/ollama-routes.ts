@@ -11,7 +11,11 @@ import type { GenerationStats } from '../runtime/generate-text.js';
 import { loadChatTemplate } from '../runtime/load-chat-template.js';
 import { readJsonObject } from '../runtime/read-json-object.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
+import { ANY_JSON_OBJECT_SCHEMA, jsonGrammar, type GrammarSpec } from '../runtime/grammar/index.js';
 import { ApiError, toApiError } from './api-error.js';
+import { detectToolCallFormat } from '../runtime/tools/index.js';
+import { chatDeltas, type ChatDelta } from './chat-deltas.js';
+import { templateToolCalls, toolDefinitionsOf } from './tool-definitions.js';
 import { listServedModels, type ServedModel } from './list-served-models.js';
 import { ollamaChatRequest, ollamaGenerateRequest, ollamaModelRequest, type OllamaOptions } from './ollama-schemas.js';
 import { readJsonBody } from './read-json-body.js';
@@ -63,36 +67,44 @@ export function ollamaRoutes(context: ServeContext): Hono {
         ...(architecture.layers ? { [`${architecture.modelType}.block_count`]: architecture.layers } : {}),
         ...(architecture.hiddenSize ? { [`${architecture.modelType}.embedding_length`]: architecture.hiddenSize } : {}),
       },
-      capabilities: ['completion'],
+      capabilities: ['completion', ...(detectToolCallFormat(template) ? ['tools'] : [])],
       modified_at: new Date().toISOString(),
     });
   });
 
   app.post('/api/chat', async (c) => {
     const body = ollamaChatRequest.parse(await readJsonBody(c));
-    refuseUntilSupported(body);
     if (body.messages.length === 0) return loadOnly(c, context, body, { message: { role: 'assistant', content: '' } });
     const messages: ChatMessage[] = body.messages.map((message) => ({
       role: message.role,
       content: message.content,
       ...(message.tool_name ? { name: message.tool_name } : {}),
+      ...(message.tool_calls && message.tool_calls.length > 0 ? { tool_calls: templateToolCalls(message.tool_calls) } : {}),
     }));
-    const started = await startGeneration(context.manager, body.model, { ...optionsInput(body), messages }, c.req.raw.signal);
-    return answer(c, started, body.stream !== false, (text) => ({ message: { role: 'assistant', content: text } }));
+    const input: GenerationInput = {
+      ...(await optionsInput(body)),
+      messages,
+      ...(body.tools && body.tools.length > 0 ? { tools: { definitions: toolDefinitionsOf(body.tools), choice: 'auto' } } : {}),
+    };
+    const started = await startGeneration(context.manager, body.model, input, c.req.raw.signal);
+    return answer(c, started, body.stream !== false, (delta) => ({
+      message: {
+        role: 'assistant',
+        content: delta.content,
+        ...(delta.calls.length > 0 ? { tool_calls: delta.calls.map((call) => ({ function: { name: call.name, arguments: JSON.parse(call.arguments) as unknown } })) } : {}),
+      },
+    }));
   });
 
   app.post('/api/generate', async (c) => {
     const body = ollamaGenerateRequest.parse(await readJsonBody(c));
-    refuseUntilSupported(body);
     if (body.prompt === '') return loadOnly(c, context, body, { response: '' });
+    const options = await optionsInput(body);
     const input: GenerationInput = body.raw
-      ? { ...optionsInput(body), rawPrompt: body.prompt }
-      : {
-          ...optionsInput(body),
-          messages: [...(body.system ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user', content: body.prompt }],
-        };
+      ? { ...options, rawPrompt: body.prompt }
+      : { ...options, messages: [...(body.system ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user', content: body.prompt }] };
     const started = await startGeneration(context.manager, body.model, input, c.req.raw.signal);
-    return answer(c, started, body.stream !== false, (text) => ({ response: text }));
+    return answer(c, started, body.stream !== false, (delta) => ({ response: delta.content }));
   });
 
   app.post('/api/pull', async (c) => {
@@ -126,13 +138,17 @@ export function ollamaRoutes(context: ServeContext): Hono {
   return app;
 }
 
-function refuseUntilSupported(body: { format?: unknown; tools?: unknown[] }): void {
-  if (body.format !== undefined && body.format !== '') throw new ApiError(400, 'format is not supported by owm yet: leave it out.', { param: 'format' });
-  if (body.tools && body.tools.length > 0) throw new ApiError(400, 'tools are not supported by owm yet: leave them out.', { param: 'tools' });
+/** Ollama's `format`: `"json"` for any JSON object, or a JSON Schema. */
+async function formatGrammar(format: string | Record<string, unknown> | undefined): Promise<GrammarSpec | undefined> {
+  if (format === undefined || format === '') return undefined;
+  if (format === 'json') return jsonGrammar(ANY_JSON_OBJECT_SCHEMA, 'format');
+  if (typeof format === 'string') throw new ApiError(400, `format must be "json" or a JSON Schema object, got ${JSON.stringify(format)}.`, { param: 'format' });
+  return jsonGrammar(format, 'format');
 }
 
-function optionsInput({ options = {}, keep_alive }: { options?: OllamaOptions; keep_alive?: string | number }): GenerationInput {
+async function optionsInput({ options = {}, keep_alive, format }: { options?: OllamaOptions; keep_alive?: string | number; format?: string | Record<string, unknown> }): Promise<GenerationInput> {
   return {
+    grammar: await formatGrammar(format),
     keepAliveMs: keepAliveOf(keep_alive),
     sampling: {
       temperature: options.temperature,
@@ -207,19 +223,23 @@ function finalFields(stats: GenerationStats, started: StartedGeneration, totalMs
 }
 
 /** Streams an answer as NDJSON (Ollama's default), or sends it whole when `stream` is false. */
-async function answer(c: Context, started: StartedGeneration, streamed: boolean, content: (text: string) => Record<string, unknown>): Promise<Response> {
+async function answer(c: Context, started: StartedGeneration, streamed: boolean, content: (delta: ChatDelta) => Record<string, unknown>): Promise<Response> {
   const began = performance.now();
   const line = (fields: Record<string, unknown>): Record<string, unknown> => ({ model: started.model, created_at: new Date().toISOString(), ...fields });
+  const deltas = chatDeltas(started.pieces, started.toolFormat);
   if (!streamed) {
-    let text = '';
-    for await (const piece of started.pieces) text += piece;
+    const whole: ChatDelta = { content: '', calls: [] };
+    for await (const delta of deltas) {
+      whole.content += delta.content;
+      whole.calls.push(...delta.calls);
+    }
     const stats = await started.stats;
-    return c.json(line({ ...content(text), ...finalFields(stats, started, performance.now() - began) }));
+    return c.json(line({ ...content(whole), ...finalFields(stats, started, performance.now() - began) }));
   }
   return ndjson(c, async (write) => {
-    for await (const piece of started.pieces) await write(line({ ...content(piece), done: false }));
+    for await (const delta of deltas) await write(line({ ...content(delta), done: false }));
     const stats = await started.stats;
-    await write(line({ ...content(''), ...finalFields(stats, started, performance.now() - began) }));
+    await write(line({ ...content({ content: '', calls: [] }), ...finalFields(stats, started, performance.now() - began) }));
   });
 }
 

@@ -21,7 +21,8 @@ const shared = {
   model: z.string().min(1, 'name a model'),
   stream: z.boolean().optional(),
   options: ollamaOptions.optional(),
-  format: z.unknown().optional(),
+  /** `"json"` for any JSON object, or a JSON Schema object. */
+  format: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   keep_alive: z.union([z.string(), z.number()]).optional(),
 };
 
@@ -35,10 +36,18 @@ export const ollamaChatRequest = z.object({
         content: z.string().default(''),
         images: z.array(z.string()).max(0, 'owm runs text models only: send no images').optional(),
         tool_name: z.string().optional(),
+        tool_calls: z.array(z.object({ function: z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }) })).optional(),
       }),
     )
     .default([]),
-  tools: z.array(z.unknown()).optional(),
+  tools: z
+    .array(
+      z.object({
+        type: z.literal('function', { error: 'owm offers function tools only' }),
+        function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+      }),
+    )
+    .optional(),
 });
 export type OllamaChatRequest = z.infer<typeof ollamaChatRequest>;
 

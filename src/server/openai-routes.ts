@@ -4,10 +4,14 @@ import { streamSSE } from 'hono/streaming';
 import type { GenerationStats } from '../runtime/generate-text.js';
 import type { ChatMessage } from '../runtime/render-chat-template.js';
 import type { SampledToken } from '../runtime/generate-tokens.js';
-import { ApiError, toApiError } from './api-error.js';
+import { toApiError } from './api-error.js';
+import { ANY_JSON_OBJECT_SCHEMA, jsonGrammar, type GrammarSpec } from '../runtime/grammar/index.js';
+import type { ToolCall, ToolChoice } from '../runtime/tools/index.js';
+import { chatDeltas } from './chat-deltas.js';
+import { templateToolCalls, toolDefinitionsOf } from './tool-definitions.js';
 import { listServedModels } from './list-served-models.js';
 import { chatLogprobs, completionLogprobs } from './openai-logprobs.js';
-import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest } from './openai-schemas.js';
+import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest, type ResponseFormat } from './openai-schemas.js';
 import { readJsonBody } from './read-json-body.js';
 import type { ServeContext } from './serve-context.js';
 import { finishReason, seedOf, startGeneration, type GenerationInput, type StartedGeneration } from './start-generation.js';
@@ -32,23 +36,45 @@ export function openaiRoutes(context: ServeContext): Hono {
 
   app.post('/chat/completions', async (c) => {
     const body = chatCompletionRequest.parse(await readJsonBody(c));
-    refuseUntilSupported(body);
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
-    const started = await startGeneration(context.manager, body.model, { ...chatInput(body), logprobs }, c.req.raw.signal);
+    const started = await startGeneration(context.manager, body.model, { ...(await chatInput(body)), logprobs }, c.req.raw.signal);
     const reply = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const logprobsOf = (tokens: readonly SampledToken[]): Record<string, unknown> | null =>
       logprobs === undefined ? null : chatLogprobs(tokens, started.tokenText);
+    const deltas = chatDeltas(started.pieces, started.toolFormat);
+    let callCount = 0;
     if (body.stream) {
-      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index, tokens) =>
-        chunk(reply, 'chat.completion.chunk', { index: 0, delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece }, logprobs: logprobsOf(tokens), finish_reason: null }),
-        (stats) => chunk(reply, 'chat.completion.chunk', { index: 0, delta: {}, logprobs: null, finish_reason: finishReason(stats) }),
-      );
+      return streamChoices(c, deltas, started, body.stream_options?.include_usage === true, (delta, index, tokens) => {
+        const toolCalls = delta.calls.map((call) => ({ index: callCount++, ...openAiToolCall(call) }));
+        return chunk(reply, 'chat.completion.chunk', {
+          index: 0,
+          delta: {
+            ...(index === 0 ? { role: 'assistant' } : {}),
+            ...(delta.content || toolCalls.length === 0 ? { content: delta.content } : {}),
+            ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          },
+          logprobs: logprobsOf(tokens),
+          finish_reason: null,
+        });
+      }, (stats) => chunk(reply, 'chat.completion.chunk', { index: 0, delta: {}, logprobs: null, finish_reason: finishReason(stats, callCount > 0) }));
     }
-    const { text, stats } = await readAll(started);
+    let content = '';
+    const calls: ToolCall[] = [];
+    for await (const delta of deltas) {
+      content += delta.content;
+      calls.push(...delta.calls);
+    }
+    const stats = await started.stats;
+    const message = {
+      role: 'assistant',
+      content: calls.length > 0 && content.trim() === '' ? null : content,
+      refusal: null,
+      ...(calls.length > 0 ? { tool_calls: calls.map(openAiToolCall) } : {}),
+    };
     return c.json({
       ...reply,
       object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: logprobsOf(started.tokens), finish_reason: finishReason(stats) }],
+      choices: [{ index: 0, message, logprobs: logprobsOf(started.tokens), finish_reason: finishReason(stats, calls.length > 0) }],
       usage: usage(stats),
     });
   });
@@ -62,7 +88,7 @@ export function openaiRoutes(context: ServeContext): Hono {
     const echoed = body.echo ? prompt : '';
     if (body.stream) {
       let offset = echoed.length;
-      return streamChoices(c, started, body.stream_options?.include_usage === true, (piece, index, tokens) => {
+      return streamChoices(c, started.pieces, started, body.stream_options?.include_usage === true, (piece, index, tokens) => {
         const text = index === 0 ? echoed + piece : piece;
         const chunkLogprobs = logprobs === undefined ? null : completionLogprobs(tokens, started.tokenText, offset);
         offset += piece.length;
@@ -92,12 +118,20 @@ function modelObject(id: string, created: number): Record<string, unknown> {
   return { id, object: 'model', created, owned_by: 'owm' };
 }
 
-/** Fields that structured output and tool calls (issue 9) will serve; until then a clear 400 rather than a silent ignore. */
-function refuseUntilSupported(body: ChatCompletionRequest): void {
-  if (body.tools && body.tools.length > 0) throw new ApiError(400, 'tools are not supported by owm yet: leave tools out.', { param: 'tools' });
-  if (body.response_format && body.response_format.type !== 'text') {
-    throw new ApiError(400, `response_format ${body.response_format.type} is not supported by owm yet: leave response_format out.`, { param: 'response_format' });
-  }
+/** `response_format` as a grammar: any JSON object, or JSON matching the schema. */
+async function responseGrammar(format: ResponseFormat | null | undefined): Promise<GrammarSpec | undefined> {
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return jsonGrammar(ANY_JSON_OBJECT_SCHEMA, 'response_format');
+  return jsonGrammar(format.json_schema.schema ?? ANY_JSON_OBJECT_SCHEMA, 'response_format.json_schema.schema');
+}
+
+function toolChoiceOf(choice: ChatCompletionRequest['tool_choice']): ToolChoice {
+  if (!choice) return 'auto';
+  return typeof choice === 'string' ? choice : { name: choice.function.name };
+}
+
+function openAiToolCall(call: ToolCall): Record<string, unknown> {
+  return { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
 }
 
 function samplingInput(body: ChatCompletionRequest | CompletionRequest): GenerationInput {
@@ -117,15 +151,21 @@ function samplingInput(body: ChatCompletionRequest | CompletionRequest): Generat
   };
 }
 
-function chatInput(body: ChatCompletionRequest): GenerationInput {
+async function chatInput(body: ChatCompletionRequest): Promise<GenerationInput> {
   const messages: ChatMessage[] = body.messages.map((message) => ({
     // `developer` is the newer name of `system`; chat templates know only the latter.
     role: message.role === 'developer' ? 'system' : message.role,
     content: typeof message.content === 'string' ? message.content : (message.content ?? []).map((part) => part.text).join(''),
     ...(message.tool_call_id ? { tool_call_id: message.tool_call_id } : {}),
     ...(message.name ? { name: message.name } : {}),
+    ...(message.tool_calls && message.tool_calls.length > 0 ? { tool_calls: templateToolCalls(message.tool_calls) } : {}),
   }));
-  return { ...samplingInput(body), messages };
+  return {
+    ...samplingInput(body),
+    messages,
+    grammar: await responseGrammar(body.response_format),
+    ...(body.tools && body.tools.length > 0 ? { tools: { definitions: toolDefinitionsOf(body.tools), choice: toolChoiceOf(body.tool_choice) } } : {}),
+  };
 }
 
 function chunk(reply: { id: string; created: number; model: string }, object: string, choice: Record<string, unknown>): Record<string, unknown> {
@@ -152,24 +192,25 @@ async function readAll(started: StartedGeneration): Promise<{ text: string; stat
  * with the finish reason, a usage chunk when asked for (the others then carry `usage: null`), and
  * `data: [DONE]`. A client that goes away stops the generation within a step.
  */
-function streamChoices(
+function streamChoices<T>(
   c: Context,
+  items: AsyncIterable<T>,
   started: StartedGeneration,
   includeUsage: boolean,
-  /** The chunk of one piece; `tokens` are those sampled since the previous piece. */
-  pieceChunk: (piece: string, index: number, tokens: readonly SampledToken[]) => Record<string, unknown>,
+  /** The chunk of one item; `tokens` are those sampled since the previous item. */
+  itemChunk: (item: T, index: number, tokens: readonly SampledToken[]) => Record<string, unknown>,
   finalChunk: (stats: GenerationStats) => Record<string, unknown>,
 ): Response {
   const withUsage = (data: Record<string, unknown>): string => JSON.stringify(includeUsage ? { ...data, usage: null } : data);
   return streamSSE(c, async (stream) => {
     let index = 0;
     let tokensSent = 0;
-    const pieces = started.pieces[Symbol.asyncIterator]();
-    stream.onAbort(() => void pieces.return?.());
-    for (let next = await pieces.next(); !next.done && !stream.aborted; next = await pieces.next()) {
+    const iterator = items[Symbol.asyncIterator]();
+    stream.onAbort(() => void iterator.return?.());
+    for (let next = await iterator.next(); !next.done && !stream.aborted; next = await iterator.next()) {
       const tokens = started.tokens.slice(tokensSent);
       tokensSent = started.tokens.length;
-      await stream.writeSSE({ data: withUsage(pieceChunk(next.value, index++, tokens)) });
+      await stream.writeSSE({ data: withUsage(itemChunk(next.value, index++, tokens)) });
     }
     if (stream.aborted) return;
     const stats = await started.stats;

@@ -2,13 +2,48 @@ import { z } from 'zod';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 
+/** A call an assistant message made, as the client sends the conversation back. */
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function').optional(),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
 /** One message of a chat request; text parts are joined, other parts (images, audio) are refused. */
 const chatMessage = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(textPart, { error: 'only text content parts are supported' }), z.null()]).optional(),
   name: z.string().optional(),
   tool_call_id: z.string().optional(),
+  tool_calls: z.array(toolCall).nullish(),
 });
+
+/** A function the model may call. */
+const functionTool = z.object({
+  type: z.literal('function', { error: 'owm offers function tools only' }),
+  function: z.object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a function name is 1 to 64 letters, digits, _ or -'),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+/** `response_format`: free text, any JSON object, or JSON matching a schema. */
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+export type ResponseFormat = z.infer<typeof responseFormat>;
 
 const positiveInt = z.number().int().positive();
 
@@ -39,9 +74,10 @@ export const chatCompletionRequest = z.object({
   max_completion_tokens: positiveInt.nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
-  tools: z.array(z.unknown()).nullish(),
-  tool_choice: z.unknown().optional(),
-  response_format: z.object({ type: z.string() }).loose().nullish(),
+  tools: z.array(functionTool).nullish(),
+  tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: responseFormat.nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 

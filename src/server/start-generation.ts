@@ -1,4 +1,8 @@
+import { OwmError } from '../errors.js';
 import type { ModelManager } from '../models/model-manager.js';
+import type { GrammarSpec } from '../runtime/grammar/index.js';
+import { detectToolCallFormat, toolCallGrammar, type ToolCallFormat, type ToolChoice, type ToolDefinition } from '../runtime/tools/index.js';
+import { ApiError } from './api-error.js';
 import type { SamplingOptions } from '../runtime/sampling/index.js';
 import type { GenerationStats } from '../runtime/generate-text.js';
 import type { SampledToken } from '../runtime/generate-tokens.js';
@@ -20,6 +24,10 @@ export interface GenerationInput {
   logprobs?: number;
   /** How long the model stays loaded once idle after this request (Ollama's `keep_alive`), in ms. */
   keepAliveMs?: number;
+  /** The shape the reply must take (`response_format`, Ollama's `format`). */
+  grammar?: GrammarSpec;
+  /** Functions the model may call, and whether it must. */
+  tools?: { definitions: ToolDefinition[]; choice: ToolChoice };
 }
 
 /** A generation that has produced its first piece (or ended): errors before that became HTTP errors. */
@@ -36,6 +44,8 @@ export interface StartedGeneration {
   stats: Promise<GenerationStats>;
   /** Time this request spent loading the model (0 when it was loaded). */
   loadMs: number;
+  /** How the model writes tool calls, when the request offered tools. */
+  toolFormat?: ToolCallFormat;
 }
 
 /**
@@ -48,6 +58,12 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
   try {
     const { model } = lease;
     const modelContext = model.info.contextLength;
+    const offered = input.tools && input.tools.definitions.length > 0 && input.tools.choice !== 'none' ? input.tools : undefined;
+    const toolFormat = offered ? toolFormatOf(model.textModel.chatTemplate, lease.name) : undefined;
+    if (offered && input.grammar) {
+      throw new ApiError(400, 'response_format and tools cannot be combined: owm constrains a reply to one of them. Leave one out, or set tool_choice to none.', { param: 'response_format' });
+    }
+    const grammar = toolFormat && offered ? await toolCallGrammar(toolFormat, offered.definitions, offered.choice) : input.grammar;
     const generation = model.generate(
       {
         ...(input.rawPrompt !== undefined ? { rawPrompt: input.rawPrompt } : { messages: input.messages ?? [] }),
@@ -57,6 +73,8 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
         think: 'show',
         context: input.context !== undefined && modelContext !== undefined ? Math.min(input.context, modelContext) : input.context,
         logprobs: input.logprobs,
+        grammar,
+        tools: offered?.definitions,
       },
       { signal },
     );
@@ -81,6 +99,7 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
       tokenText: (id) => tokenizer.decode([id]),
       stats: generation.stats,
       loadMs: lease.loadMs,
+      toolFormat,
     };
   } catch (error) {
     lease.release();
@@ -93,7 +112,15 @@ export function seedOf(seed: number | null | undefined): number | undefined {
   return seed === undefined || seed === null ? undefined : ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32;
 }
 
-/** The OpenAI finish reason of a generation. */
-export function finishReason(stats: GenerationStats): 'stop' | 'length' {
-  return stats.stopReason === 'max-tokens' || stats.stopReason === 'context' ? 'length' : 'stop';
+/** The OpenAI finish reason of a generation; `tool_calls` when it ended with calls to make. */
+export function finishReason(stats: GenerationStats, calledTools = false): 'stop' | 'length' | 'tool_calls' {
+  if (stats.stopReason === 'max-tokens' || stats.stopReason === 'context') return 'length';
+  return calledTools ? 'tool_calls' : 'stop';
+}
+
+/** The tool-call format of a model's template; a 400 naming the model when it takes no tools. */
+function toolFormatOf(template: string | null, modelName: string): ToolCallFormat {
+  const format = detectToolCallFormat(template);
+  if (format) return format;
+  throw new OwmError(`${modelName} cannot call tools: its chat template takes no tools. Leave tools out, or use a model whose template has them (Qwen 2.5/3, Llama 3.1+, Mistral).`, { code: 'tools-unsupported' });
 }
