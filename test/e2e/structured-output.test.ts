@@ -113,8 +113,9 @@ describe('structured output and tool calls through owm serve and owm run', () =>
     const shaped = await ollama.chat({ model: 'qwen', messages: [{ role: 'user', content: 'Order?' }], format: ORDER_SCHEMA, options: { temperature: 1, seed: 4, num_predict: 300 } });
     assert.ok(validateOrder(JSON.parse(shaped.message.content)), shaped.message.content);
     const generated = await ollama.generate({ model: 'qwen', prompt: 'JSON', format: 'json', options: { temperature: 0, num_predict: 200 } });
-    if (generated.done_reason === 'stop') assert.equal(typeof JSON.parse(generated.response), 'object');
-    assert.ok(generated.response.startsWith('{'));
+    const response = generated.response ?? '';
+    if (generated.done_reason === 'stop') assert.equal(typeof JSON.parse(response), 'object');
+    assert.ok(response.startsWith('{'), response);
   });
 
   test('tool_choice required and named: calls of declared tools whose arguments validate, finish_reason tool_calls', async () => {
