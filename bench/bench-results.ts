@@ -5,6 +5,7 @@ import type { MachineInfo } from './machine-info.js';
 import type { MemoryBandwidth } from './memory-bandwidth.js';
 import type { PeerReport } from './peers/peer-target.js';
 import type { ServeLoad } from './serve-load.js';
+import type { ConstrainedDecoding } from './constrained-decoding.js';
 import type { WeightTraffic } from './roofline.js';
 
 /** Everything measured on one model. */
@@ -35,4 +36,6 @@ export interface BenchResults {
   downloadError?: string;
   serveLoad?: ServeLoad;
   serveLoadError?: string;
+  constrained?: ConstrainedDecoding;
+  constrainedError?: string;
 }

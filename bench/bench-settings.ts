@@ -30,6 +30,8 @@ export interface BenchSettings {
   downloadReps: number;
   /** The bounded load test of `owm serve` on the set's first model. */
   serveLoad: ServeLoadPlan;
+  /** Runs of each kind (free, with a schema) in the constrained-decoding comparison; 0 skips it. */
+  constrainedReps: number;
 }
 
 /** What a run needs to know besides the set. */
@@ -63,6 +65,7 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         downloadBytes: 256e6,
         downloadReps: 1,
         serveLoad: { clients: [1, 4], requestsPerClient: 4, maxTokens: 32, parallel: 4, roundSeconds: 120 },
+        constrainedReps: 3,
       }
     : {
         ...common,
@@ -75,6 +78,7 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         downloadBytes: 1e9,
         downloadReps: 2,
         serveLoad: { clients: [1, 4, 8], requestsPerClient: 8, maxTokens: 64, parallel: 4, roundSeconds: 300 },
+        constrainedReps: 5,
       };
   if (request.reps !== undefined) {
     const reps = request.reps;

@@ -34,6 +34,7 @@ export function reportMarkdown(results: BenchResults): string {
   for (const model of results.models) lines.push(...modelSection(results, model));
   lines.push(...downloadSection(results));
   lines.push(...serveLoadSection(results));
+  lines.push(...constrainedSection(results));
   return `${lines.join('\n')}\n`;
 }
 
@@ -191,6 +192,31 @@ function serveLoadSection(results: BenchResults): string[] {
         round.aggregateTokensPerSecond.toFixed(1),
         single ? `${(round.aggregateTokensPerSecond / single).toFixed(2)}×` : '',
       ]),
+    ),
+    '',
+  ];
+}
+
+function constrainedSection(results: BenchResults): string[] {
+  if (results.constrainedError) return ['## Constrained decoding', '', `Not measured: ${results.constrainedError}`, ''];
+  const run = results.constrained;
+  if (!run) return [];
+  return [
+    '## Constrained decoding',
+    '',
+    `${run.model} (vocabulary ${run.vocabSize}), greedy, the same chat prompt: a bounded JSON Schema's answer (${run.tokens} tokens) against the same number of free tokens, ${run.reps} runs of each, alternating. ` +
+      `Mask cost: the schema's answer replayed token by token through a fresh constraint (xgrammar's bitmask, then applied to a row of logits). First constrained request compiled in ${run.firstCompileMs.toFixed(0)} ms (tokenizer table once per model, then the schema).`,
+    '',
+    ...markdownTable(
+      ['decode tok/s free', 'decode tok/s with schema', 'ratio', 'mask ms median', 'mask ms p99', 'mask ms max'],
+      [[
+        run.freeTokensPerSecond.median.toFixed(1),
+        run.schemaTokensPerSecond.median.toFixed(1),
+        `${run.ratio.toFixed(2)}×`,
+        run.maskMs.median.toFixed(3),
+        run.maskMs.p99.toFixed(3),
+        run.maskMs.max.toFixed(3),
+      ]],
     ),
     '',
   ];

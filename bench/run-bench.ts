@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.js';
-import type { BenchModel } from './bench-models.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import type { BenchResults, ModelResult } from './bench-results.js';
 import { benchSettings, chartOnlyPlan, tablePlan, type BenchSettings } from './bench-settings.js';
 import { decodeVsContextSvg } from './chart-svg.js';
@@ -20,6 +20,7 @@ import { prepareGguf } from './prepare-gguf.js';
 import { prepareModel } from './prepare-model.js';
 import { reportMarkdown } from './report-markdown.js';
 import { measureServeLoad } from './serve-load.js';
+import { measureConstrainedDecoding } from './constrained-decoding.js';
 import { kvBytesPerContextToken, weightTraffic } from './roofline.js';
 
 // `npm run bench [-- --quick] [--threads N] [--only MODEL] [--reps N] [--out DIR] [--skip-download]`:
@@ -30,6 +31,8 @@ const REPO_ROOT = path.dirname(BENCH_DIR);
 const MODELS_CACHE = path.join(BENCH_DIR, '.cache', 'models');
 // owm's own folders (optimized graphs, state) for every owm the benchmark starts: the user's stay untouched.
 const OWM_HOME = path.join(BENCH_DIR, '.cache', 'owm-home');
+
+const CONSTRAINED_MODEL_ID = 'qwen2.5-0.5b-q4';
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
@@ -90,6 +93,18 @@ async function main(): Promise<number> {
       results.serveLoad = await measureServeLoad({ modelDir: prepared.dir, threads: settings.threads, plan: settings.serveLoad, env: process.env, log });
     } catch (error) {
       results.serveLoadError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  if (settings.constrainedReps > 0) {
+    // A 150k vocabulary, as the grammar's cost grows with it: the Qwen 2.5 tokenizer's model.
+    const model = BENCH_MODELS.find((candidate) => candidate.id === CONSTRAINED_MODEL_ID) as BenchModel;
+    log(`constrained decoding: ${model.id} with and without a JSON Schema`);
+    try {
+      const prepared = prepareModel(model, MODELS_CACHE);
+      results.constrained = await measureConstrainedDecoding({ modelDir: prepared.dir, modelFile: prepared.modelFile, label: model.label, threads: settings.threads, reps: settings.constrainedReps });
+    } catch (error) {
+      results.constrainedError = error instanceof Error ? error.message : String(error);
     }
   }
 
