@@ -65,5 +65,5 @@ export function buildEncoderGraph(graph: GraphBuilder, config: EncoderConfig, we
 function layerNorm(graph: GraphBuilder, scope: string, input: string, weights: Map<string, Float32Array>, name: string, hidden: number): string {
   const gamma = graph.initializer(`${name}.weight`, DataType.FLOAT, [hidden], requireWeight(weights, `${name}.weight`));
   const beta = graph.initializer(`${name}.bias`, DataType.FLOAT, [hidden], requireWeight(weights, `${name}.bias`));
-  return graph.op('LayerNormalization', [input, gamma, beta], { name: `${scope}/LayerNormalization`, attributes: { axis: -1, epsilon: LAYER_NORM_EPS } });
+  return graph.op('LayerNormalization', [input, gamma, beta], { name: `${scope}/LayerNormalization`, attributes: { axis: -1, epsilon: { float: LAYER_NORM_EPS } } });
 }
