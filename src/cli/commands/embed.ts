@@ -1,27 +1,21 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { EmbeddingModel, type EmbeddingInfo, type Embeddings } from '../../runtime/embedding/embedding-model.js';
-import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
+import { expectedDevice } from '../../runtime/expected-device.js';
 import { acquireModel } from '../acquire-model.js';
-import { threadsFlag } from '../flag-parsers.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
+import { addModelOptions, type ModelFlags } from '../model-options.js';
 import { readPipedStdin } from '../read-stdin.js';
 import { sessionSettings } from '../session-settings.js';
 import { startSpinner } from '../ui/spinner.js';
 
 /** Options of `owm embed`. */
-export interface EmbedCommandOptions extends HubFlags {
+export interface EmbedCommandOptions extends HubFlags, ModelFlags {
   model: string;
   /** The texts; none reads one text per line of stdin. */
   texts: string[];
   json?: boolean;
   truncate?: boolean;
-  device: DeviceRequest;
-  threads?: number;
-  variant?: string;
-  revision?: string;
-  acceptLicense?: boolean;
-  quiet?: boolean;
   verbose?: boolean;
 }
 
@@ -34,14 +28,8 @@ export function registerEmbed(program: Command): void {
     .argument('[text...]', 'the texts, one vector each; without them, each line of stdin is one text')
     .option('--json', 'print one JSON object with the model, the vectors and the token counts')
     .option('--truncate', "cut texts longer than the model's positions instead of failing")
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: physical cores)', threadsFlag)
-    .option('--variant <name>', 'ONNX variant (quantized, fp32, ...)')
-    .option('--revision <rev>', 'branch, tag or commit')
-    .option('--accept-license', "accept the model's license without asking, if it has to be pulled")
-    .option('-q, --quiet', 'no pull progress or spinner')
     .option('--verbose', 'say how vectors are pooled, and the token count and time, on stderr');
-  addHubOptions(command).action(async (model: string, texts: string[], flags: Omit<EmbedCommandOptions, 'model' | 'texts'>) => {
+  addHubOptions(addModelOptions(command, 'quantized, fp32')).action(async (model: string, texts: string[], flags: Omit<EmbedCommandOptions, 'model' | 'texts'>) => {
     process.exitCode = await runEmbed({ model, texts, ...flags });
   });
 }
