@@ -1,7 +1,7 @@
 import { QWEN25_05B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
 
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
-export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings'>> {
+export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless'>> {
   /** Short id, also the folder name and the `--only` value (`smollm2-135m-q4`). */
   id: string;
   /** What the table calls it. */

@@ -1,3 +1,4 @@
+import type { EmbeddingSpeed } from './embeddings/measure-embeddings.js';
 import type { SyntheticModelConfig } from '../test/support/synthetic-model/index.js';
 import type { BenchSettings } from './bench-settings.js';
 import type { DownloadThroughput } from './download-throughput.js';
@@ -38,4 +39,7 @@ export interface BenchResults {
   serveLoadError?: string;
   constrained?: ConstrainedDecoding;
   constrainedError?: string;
+  /** Embedding texts per second, owm against transformers.js. */
+  embeddings?: EmbeddingSpeed[];
+  embeddingsError?: string;
 }

@@ -8,6 +8,7 @@ import type { BenchResults, ModelResult } from './bench-results.js';
 import { benchSettings, chartOnlyPlan, tablePlan, type BenchSettings } from './bench-settings.js';
 import { decodeVsContextSvg } from './chart-svg.js';
 import { measureDownloadThroughput } from './download-throughput.js';
+import { embeddingsMarkdown, measureEmbeddings } from './embeddings/measure-embeddings.js';
 import { machineInfo } from './machine-info.js';
 import { measureMemoryBandwidth } from './memory-bandwidth.js';
 import { measureFloor } from './peers/floor.js';
@@ -108,8 +109,15 @@ async function main(): Promise<number> {
     }
   }
 
+  log('embeddings: owm against transformers.js on an all-MiniLM-L6-v2-shaped encoder');
+  try {
+    results.embeddings = await measureEmbeddings(MODELS_CACHE, { batches: [1, 8, 64], reps: settings.set === 'quick' ? 3 : 7, threads: settings.threads }, log);
+  } catch (error) {
+    results.embeddingsError = error instanceof Error ? error.message : String(error);
+  }
+
   results.wallSeconds = (performance.now() - started) / 1000;
-  const markdown = reportMarkdown(results);
+  const markdown = reportMarkdown(results) + (results.embeddings ? `\n${embeddingsMarkdown(results.embeddings, settings.threads)}` : '');
   writeOutputs(outDir, results, markdown);
   log(`done in ${results.wallSeconds.toFixed(0)} s; results in ${path.relative(process.cwd(), outDir) || '.'}`);
   process.stdout.write(markdown);

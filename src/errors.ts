@@ -18,6 +18,7 @@ const ERROR_TABLE = {
   'unknown-model': { exit: EXIT_USAGE, http: 404 },
   'unknown-variant': { exit: EXIT_USAGE, http: 404 },
   'context-overflow': { exit: EXIT_FAILURE, http: 400 },
+  'wrong-model-kind': { exit: EXIT_USAGE, http: 400 },
   interrupted: { exit: EXIT_INTERRUPTED, http: 503 },
   cancelled: { exit: EXIT_INTERRUPTED, http: 503 },
   'bad-chat-template': { exit: EXIT_FAILURE, http: 400 },

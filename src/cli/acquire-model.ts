@@ -1,9 +1,9 @@
 import { resolvePaths } from '../config.js';
-import { findModel, type FoundModel } from '../models/find-model.js';
+import { findModel, type FoundModel, type ModelPurpose } from '../models/find-model.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import { hubSettingsFrom, type HubFlags } from './hub-flags.js';
 
-/** How to get the model `owm run` (or `owm bench`) was given. */
+/** How to get the model `owm run` (or `owm bench`, `owm embed`) was given. */
 export interface AcquireOptions extends HubFlags {
   model: string;
   variant?: string;
@@ -11,6 +11,8 @@ export interface AcquireOptions extends HubFlags {
   device: Device;
   acceptLicense?: boolean;
   quiet?: boolean;
+  /** @default 'chat' */
+  purpose?: ModelPurpose;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function acquireModel(options: AcquireOptions): Promise<FoundModel>
     revision: options.revision,
     device: options.device,
     paths,
+    purpose: options.purpose ?? 'chat',
     pull: async (ref, label) => {
       // Loaded only when something must be downloaded: a cached model starts without the hub client.
       const { pullWithProgress } = await import('./pull-with-progress.js');

@@ -4,6 +4,7 @@ import { EXIT_FAILURE, EXIT_USAGE, OwmError } from '../errors.js';
 import { printError } from './ui/print-error.js';
 import { registerBench } from './commands/bench.js';
 import { registerConfig } from './commands/config.js';
+import { registerEmbed } from './commands/embed.js';
 import { registerList } from './commands/list.js';
 import { registerOutdated } from './commands/outdated.js';
 import { registerPull } from './commands/pull.js';
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
   // Set before the commands are added: subcommands copy these settings when created.
   program.exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerRun, registerServe, registerPull, registerList, registerShow, registerRm, registerOutdated, registerUpdate, registerVerify, registerBench, registerConfig]) {
+  for (const register of [registerRun, registerEmbed, registerServe, registerPull, registerList, registerShow, registerRm, registerOutdated, registerUpdate, registerVerify, registerBench, registerConfig]) {
     register(program);
   }
   return program;

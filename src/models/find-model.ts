@@ -3,7 +3,7 @@ import { describeError, OwmError } from '../errors.js';
 import { findCachedSnapshot } from '../hub/find-cached-snapshot.js';
 import { touchLastUsed } from '../hub/pull-records.js';
 import type { Snapshot } from '../hub/types.js';
-import type { Device } from '../registry/model-entry-schema.js';
+import type { Device, ModelEntry } from '../registry/model-entry-schema.js';
 import type { ModelRef } from '../registry/resolve-model.js';
 import type { ModelLocation } from '../runtime/load-decoder.js';
 import { locateModel, looksLikePath } from './locate-model.js';
@@ -25,7 +25,15 @@ export interface FindModelOptions {
    * error that says to run `owm pull`.
    */
   pull?: (ref: ModelRef, label: string) => Promise<Snapshot>;
+  /**
+   * What the model is for: a registry entry of the other kind is a `wrong-model-kind` error before
+   * anything is pulled. @default 'any'
+   */
+  purpose?: ModelPurpose;
 }
+
+/** What a command uses a model for; `any` checks nothing. */
+export type ModelPurpose = 'chat' | 'embedding' | 'any';
 
 /** A model ready to load. */
 export interface FoundModel {
@@ -36,6 +44,8 @@ export interface FoundModel {
   snapshot?: Snapshot;
   /** Problems that did not stop finding it, for one warning line each. */
   warnings: string[];
+  /** The registry entry the name matched, if any. */
+  entry?: ModelEntry;
 }
 
 /**
@@ -49,6 +59,7 @@ export async function findModel(options: FindModelOptions): Promise<FoundModel> 
   }
   const ref = await resolveInput(options.model, { variant: options.variant, revision: options.revision }, paths);
   const label = ref.name ?? ref.repo;
+  refuseWrongKind(label, ref.entry, options.purpose ?? 'any');
   let snapshot: Snapshot;
   try {
     snapshot = await findCachedSnapshot(paths.hubCache, ref.repo, ref.revision, variantSelector(ref, options.device), ref.variant);
@@ -65,5 +76,17 @@ export async function findModel(options: FindModelOptions): Promise<FoundModel> 
     warnings.push(`cannot record this use in ${paths.stateDir} (${(error as { code?: string }).code ?? describeError(error)})`),
   );
   const location = await locateModel(snapshot.dir, { variant: snapshot.variant, entry: ref.entry, device: options.device });
-  return { label, location, snapshot, warnings };
+  return { label, location, snapshot, warnings, entry: ref.entry };
+}
+
+function refuseWrongKind(label: string, entry: ModelEntry | undefined, purpose: ModelPurpose): void {
+  if (!entry || purpose === 'any') return;
+  if (purpose === 'chat' && entry.embedding) {
+    throw new OwmError(`${label} is an embedding model: use \`owm embed ${label} TEXT\` (or /v1/embeddings) instead.`, { code: 'wrong-model-kind' });
+  }
+  if (purpose === 'embedding' && !entry.embedding) {
+    throw new OwmError(`${label} is a chat model, not an embedding model: use \`owm run ${label}\`, or embed with one of \`owm list --available\`'s embedding models.`, {
+      code: 'wrong-model-kind',
+    });
+  }
 }

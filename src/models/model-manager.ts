@@ -2,8 +2,10 @@ import type { OwmPaths } from '../config.js';
 import { OwmError } from '../errors.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import type { SessionSettings } from '../runtime/create-session.js';
+import { EmbeddingModel } from '../runtime/embedding/embedding-model.js';
 import { LocalModel, type Concurrency } from '../runtime/local-model.js';
-import { findModel, type FoundModel } from './find-model.js';
+import { findModel, type FoundModel, type ModelPurpose } from './find-model.js';
+import { modelKindOf, type ModelKind } from './model-kind.js';
 
 /** How the manager loads models and how long it keeps them. */
 export interface ModelManagerOptions {
@@ -24,9 +26,12 @@ export type ModelEvent =
   | { type: 'loaded'; name: string; ms: number }
   | { type: 'unloaded'; name: string; reason: 'idle' | 'removed' | 'shutdown' };
 
+/** A loaded model: a chat model (its own worker thread) or an embedding model. */
+export type LoadedModel = LocalModel | EmbeddingModel;
+
 /** A model lent to one request; `release` gives it back (safe to call twice), optionally with its own keep-alive in ms. */
-export interface ModelLease {
-  model: LocalModel;
+export interface ModelLease<Model extends LoadedModel = LocalModel> {
+  model: Model;
   /** The name the model is known by (the preload alias, the registry name or the repo id). */
   name: string;
   found: FoundModel;
@@ -46,12 +51,12 @@ export interface HeldModel {
   /** When an idle model will be unloaded (ms since the epoch); undefined while in use or pinned. */
   expiresAt?: number;
   /** Undefined while still loading. */
-  model?: LocalModel;
+  model?: LoadedModel;
 }
 
 interface Entry extends HeldModel {
   key: string;
-  loading: Promise<LocalModel>;
+  loading: Promise<LoadedModel>;
   timer?: NodeJS.Timeout;
 }
 
@@ -62,6 +67,7 @@ interface Entry extends HeldModel {
  */
 export class ModelManager {
   private readonly aliases = new Map<string, FoundModel>();
+  private readonly aliasKinds = new Map<string, ModelKind>();
   private readonly entries = new Map<string, Entry>();
   /** The entry key each name a request used resolved to: a loaded model is not looked up in the cache again. */
   private readonly keysByName = new Map<string, string>();
@@ -71,9 +77,11 @@ export class ModelManager {
 
   /** Loads `found` now and keeps it loaded under `alias`, whatever the keep-alive. */
   async preload(alias: string, found: FoundModel): Promise<void> {
+    const kind = await modelKindOf(found);
     this.aliases.set(alias, found);
-    const lease = await this.acquire(alias);
-    const entry = this.entries.get(keyOf(lease.found));
+    this.aliasKinds.set(alias, kind);
+    const lease = await this.lend(alias, kind);
+    const entry = this.entries.get(keyOf(lease.found, kind));
     if (entry) entry.pinned = true;
     lease.release();
   }
@@ -88,32 +96,46 @@ export class ModelManager {
     return [...this.entries.values()].map(({ name, found, users, pinned, expiresAt, model }) => ({ name, found, users, pinned, expiresAt, model }));
   }
 
-  /** Finds what a request's model name points at, without loading it. */
-  async find(name: string): Promise<FoundModel> {
+  /** Finds what a request's model name points at, without loading it; a registry entry of the other `purpose` is an error. */
+  async find(name: string, purpose: ModelPurpose = 'any'): Promise<FoundModel> {
     const alias = this.aliases.get(name);
+    const aliasKind = this.aliasKinds.get(name);
+    if (alias && aliasKind !== undefined && purpose !== 'any' && purpose !== aliasKind) {
+      const use = aliasKind === 'embedding' ? 'the embeddings endpoints (/v1/embeddings, /api/embed)' : 'the chat and generate endpoints';
+      throw new OwmError(`Model '${name}' is ${aliasKind === 'embedding' ? 'an embedding' : 'a chat'} model: use it with ${use}.`, { code: 'wrong-model-kind' });
+    }
     if (alias) return alias;
     if (/^[./~]/.test(name) || name.includes('\\')) {
       throw new OwmError(`Model '${name}' is not known here: requests name a model, not a path. Preload a folder with \`owm serve --model NAME=PATH\`.`, { code: 'not-found' });
     }
-    return findModel({ model: name, device: this.options.device, paths: this.options.paths, allowPath: false });
+    return findModel({ model: name, device: this.options.device, paths: this.options.paths, allowPath: false, purpose });
   }
 
-  /** Lends the model `name` names, loading it first when it is not loaded. */
-  async acquire(name: string): Promise<ModelLease> {
+  /** Lends the chat model `name` names, loading it first when it is not loaded. */
+  acquire(name: string): Promise<ModelLease> {
+    return this.lend(name, 'chat') as Promise<ModelLease<LocalModel>>;
+  }
+
+  /** Lends the embedding model `name` names, loading it first when it is not loaded. */
+  acquireEmbedder(name: string): Promise<ModelLease<EmbeddingModel>> {
+    return this.lend(name, 'embedding') as Promise<ModelLease<EmbeddingModel>>;
+  }
+
+  private async lend(name: string, kind: ModelKind): Promise<ModelLease<LoadedModel>> {
     if (this.closed) throw new OwmError('The server is shutting down.', { code: 'unloaded' });
-    const knownKey = this.keysByName.get(name);
+    const knownKey = this.keysByName.get(`${kind}\u0000${name}`);
     let entry = knownKey === undefined ? undefined : this.entries.get(knownKey);
     if (!entry) {
-      const found = await this.find(name);
-      const key = keyOf(found);
-      this.keysByName.set(name, key);
-      entry = this.entries.get(key) ?? this.startLoading(key, this.aliases.has(name) ? name : found.label, found);
+      const found = await this.find(name, kind);
+      const key = keyOf(found, kind);
+      this.keysByName.set(`${kind}\u0000${name}`, key);
+      entry = this.entries.get(key) ?? this.startLoading(key, this.aliases.has(name) ? name : found.label, found, kind);
     }
     entry.users++;
     this.cancelExpiry(entry);
     const waitStarted = performance.now();
     const wasLoaded = entry.model !== undefined;
-    let model: LocalModel;
+    let model: LoadedModel;
     try {
       model = await entry.loading;
     } catch (error) {
@@ -148,7 +170,7 @@ export class ModelManager {
     await Promise.all([...this.entries.values()].map((entry) => this.unload(entry, 'shutdown')));
   }
 
-  private startLoading(key: string, name: string, found: FoundModel): Entry {
+  private startLoading(key: string, name: string, found: FoundModel, kind: ModelKind): Entry {
     const { options } = this;
     const started = performance.now();
     options.onEvent?.({ type: 'loading', name });
@@ -158,7 +180,10 @@ export class ModelManager {
       found,
       users: 0,
       pinned: false,
-      loading: LocalModel.load(found.location, options.session, options.concurrency),
+      loading:
+        kind === 'chat'
+          ? LocalModel.load(found.location, options.session, options.concurrency)
+          : EmbeddingModel.load(found.location, options.session, found.entry?.embedding),
     };
     this.entries.set(key, entry);
     entry.loading.then(
@@ -195,7 +220,7 @@ export class ModelManager {
   }
 }
 
-/** One loaded copy per graph: names that resolve to the same files share it. */
-function keyOf(found: FoundModel): string {
-  return `${found.location.dir}\u0000${found.location.modelFile}`;
+/** One loaded copy per graph and use: names that resolve to the same files share it. */
+function keyOf(found: FoundModel, kind: ModelKind): string {
+  return `${kind}\u0000${found.location.dir}\u0000${found.location.modelFile}`;
 }

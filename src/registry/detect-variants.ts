@@ -31,6 +31,9 @@ const SUPPORT_FILES = [
   'added_tokens.json',
   'chat_template.jinja',
   'chat_template.json',
+  // sentence-transformers' pooling and normalization, for embedding models.
+  'modules.json',
+  '1_Pooling/config.json',
 ];
 
 /** `onnx/model_q4.onnx`, `onnx/decoder_model_merged_q4.onnx`: a transformers.js text decoder. */

@@ -58,6 +58,27 @@ export const variantSchema = z.strictObject({
 /** One variant of a model. */
 export type VariantSpec = z.infer<typeof variantSchema>;
 
+/** How an embedding model pools token states into one vector (sentence-transformers' Pooling modes). */
+export const POOLINGS = ['mean', 'cls', 'max', 'last_token'] as const;
+
+/** One of {@link POOLINGS}. */
+export type Pooling = (typeof POOLINGS)[number];
+
+/**
+ * What makes an entry an embedding model. `pooling` and `normalize` apply only when the folder has
+ * no sentence-transformers config of its own (modules.json), as the transformers.js copies lack it.
+ */
+export const embeddingSpecSchema = z.strictObject({
+  /** Length of the vectors. */
+  dimensions: z.int().positive(),
+  pooling: z.enum(POOLINGS),
+  /** @default true */
+  normalize: z.boolean().default(true),
+});
+
+/** The embedding part of a registry entry. */
+export type EmbeddingSpec = z.infer<typeof embeddingSpecSchema>;
+
 /** One registry entry: where a model lives on the Hub and what owm needs to know about it. */
 export const modelEntrySchema = z
   .strictObject({
@@ -78,6 +99,8 @@ export const modelEntrySchema = z
     context_length: z.int().positive().optional(),
     /** Number of parameters, for display. */
     parameters: z.int().positive().optional(),
+    /** Present for embedding models (`owm embed`), absent for chat models (`owm run`). */
+    embedding: embeddingSpecSchema.optional(),
     /** Variant name → file or folder; a user entry may leave this out and let owm detect them. */
     variants: z.record(variantNameSchema, variantSchema).default({}),
     /** The variant to pull when none is asked for, per device. */

@@ -55,6 +55,11 @@ function tensorMeta(meta: Metadata | undefined): { type: Tensor.Type; shape: Rea
 
 /** Reads a decoder session's inputs and outputs; unknown inputs are an error that names them. */
 export function readGraphSignature(session: InferenceSession, modelFile: string): GraphSignature {
+  if (!session.outputNames.includes('logits') && session.outputNames.includes('last_hidden_state')) {
+    throw new RuntimeError(`${modelFile} is an embedding model (token states, no logits): use \`owm embed\` (or /v1/embeddings), not \`owm run\`.`, {
+      code: 'wrong-model-kind',
+    });
+  }
   const inputs = new Set(session.inputNames);
   const unknown = session.inputNames.filter((name) => !KNOWN_INPUTS.has(name) && !PAST.test(name));
   if (unknown.length > 0 || !inputs.has('input_ids')) {

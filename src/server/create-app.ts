@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { allowedOrigin } from './allowed-origins.js';
 import { ApiError, toApiError } from './api-error.js';
+import { embeddingRoutes } from './embedding-routes.js';
 import { ollamaRoutes } from './ollama-routes.js';
 import { openaiRoutes } from './openai-routes.js';
 import { requireApiKey } from './require-api-key.js';
@@ -22,7 +23,7 @@ export interface AppOptions {
   ready: () => boolean;
 }
 
-/** The HTTP app: health, the OpenAI routes under `/v1`, Ollama's under `/api`, one error shape per API. */
+/** The HTTP app: health, embeddings, the OpenAI routes under `/v1`, Ollama's under `/api`, one error shape per API. */
 export function createApp(context: ServeContext, options: AppOptions): Hono {
   const app = new Hono();
   app.use(async (c, next) => {
@@ -40,6 +41,7 @@ export function createApp(context: ServeContext, options: AppOptions): Hono {
   if (options.apiKey) app.use(requireApiKey(options.apiKey));
 
   app.get('/health', (c) => (options.ready() ? c.json({ status: 'ok' }) : c.json({ status: 'loading' }, 503)));
+  app.route('/', embeddingRoutes(context));
   app.route('/v1', openaiRoutes(context));
   app.route('/', ollamaRoutes(context));
 

@@ -94,6 +94,16 @@ describe('the built-in models.yaml', () => {
     assert.ok(paths('smollm2-135m').every((p) => /^onnx\/model(_\w+)?\.onnx$/.test(p)));
   });
 
+  it('marks the embedding models, with their vector length and pooling, and only them', () => {
+    const embedding = [...registry.models.values()].filter(({ entry }) => entry.embedding).map(({ name, entry }) => [name, entry.embedding?.dimensions, entry.embedding?.pooling]);
+    assert.deepEqual(embedding, [
+      ['all-minilm', 384, 'mean'],
+      ['bge-small', 384, 'cls'],
+      ['gte-small', 384, 'mean'],
+      ['qwen3-embedding', 1024, 'last_token'],
+    ]);
+  });
+
   it('reads the same file when given explicitly', async () => {
     const explicit = await loadRegistry({ builtinFile: BUILTIN_FILE, userFile: null });
     assert.deepEqual([...explicit.models.keys()], [...registry.models.keys()]);

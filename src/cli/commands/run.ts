@@ -1,7 +1,7 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { resolveOwmEnvironment } from '../../config.js';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
-import { expectedDevice, type DeviceRequest } from '../../runtime/expected-device.js';
+import { expectedDevice } from '../../runtime/expected-device.js';
 import type { GenerationStats } from '../../runtime/generate-text.js';
 import type { TextGenerator } from '../../runtime/generation.js';
 import { LocalModel, startModelWorker, type ModelInfo } from '../../runtime/local-model.js';
@@ -11,26 +11,20 @@ import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
 import { addGenerationOptions, samplingOverrides, type GenerationFlags } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
+import { addModelOptions, type ModelFlags } from '../model-options.js';
 import { joinPrompt, readPipedStdin } from '../read-stdin.js';
 import { formatGenerationStats } from '../ui/generation-stats.js';
 import { startSpinner } from '../ui/spinner.js';
 import { buildRequest } from '../build-request.js';
-import { threadsFlag } from '../flag-parsers.js';
 import { runChat } from '../chat-repl.js';
 import { incompleteOutputError } from '../incomplete-output.js';
 import { outputGrammar } from '../output-grammar.js';
 
 /** Options of `owm run`. */
-export interface RunOptions extends HubFlags, GenerationFlags {
+export interface RunOptions extends HubFlags, GenerationFlags, ModelFlags {
   model: string;
   prompt: string[];
   raw?: boolean;
-  device: DeviceRequest;
-  threads?: number;
-  variant?: string;
-  revision?: string;
-  acceptLicense?: boolean;
-  quiet?: boolean;
   verbose?: boolean;
   json?: boolean;
   exact?: boolean;
@@ -46,13 +40,8 @@ export function registerRun(program: Command): void {
     .description('run a model: answer a prompt (also from stdin), or chat when no prompt is given on a terminal')
     .argument('<model>', 'registry name, org/name, or the path of a local ONNX export')
     .argument('[prompt...]', 'the prompt; piped stdin is appended after a blank line')
-    .option('--raw', 'feed the prompt as is, without the chat template')
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: physical cores)', threadsFlag)
-    .option('--variant <name>', 'ONNX variant (q4, fp16, ...)')
-    .option('--revision <rev>', 'branch, tag or commit')
-    .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
-    .option('-q, --quiet', 'no pull progress or spinner')
+    .option('--raw', 'feed the prompt as is, without the chat template');
+  addModelOptions(command, 'q4, fp16')
     .option('--verbose', 'after the answer, print token counts, time to first token and speeds on stderr')
     .option('--exact', 'only graph rewrites that keep the outputs (no int8 activations in 4-bit matmuls)')
     .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')

@@ -115,7 +115,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
 
   try {
     for (const { alias, model } of preloads) {
-      const found = await acquireModel({ model, device, acceptLicense: options.acceptLicense, quiet: options.quiet });
+      const found = await acquireModel({ model, device, acceptLicense: options.acceptLicense, quiet: options.quiet, purpose: 'any' });
       await manager.preload(alias, found);
     }
     ready = true;

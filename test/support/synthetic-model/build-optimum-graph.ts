@@ -11,12 +11,14 @@ const MASK_MIN = -3.4028234663852886e38;
  * Adds a decoder in the form optimum / transformers.js export it: plain-op RMSNorm, RoPE from
  * `position_ids`, attention with an in-graph causal and padding mask, the KV cache concatenated
  * (float16 at the boundary for dtype fp16), and `MatMulNBits` without `accuracy_level` for q4.
+ * `headless` leaves out `lm_head` and returns the final norm's `last_hidden_state`, as embedding exports do.
  */
 export function buildOptimumGraph(
   graph: GraphBuilder,
   config: SyntheticModelConfig,
   weights: Map<string, Float32Array>,
   dtype: SyntheticDtype,
+  headless = false,
 ): void {
   const { hidden, heads, kvHeads, headDim, intermediate, vocab } = config;
   const kvType = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
@@ -84,6 +86,11 @@ export function buildOptimumGraph(
   }
 
   const final = addRmsNorm(graph, '/model/norm', residual, weights, 'model.norm.weight', config);
+  if (headless) {
+    graph.op('Identity', [final], { name: '/model/last_hidden_state', output: 'last_hidden_state' });
+    graph.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'sequence_length', hidden]);
+    return;
+  }
   addLmHead(graph, weights, config, final, embedding, q4);
   graph.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', vocab]);
 }

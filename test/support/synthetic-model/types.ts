@@ -46,6 +46,8 @@ export interface SyntheticModelOptions {
   externalData?: boolean;
   /** Overrides `shape.tieEmbeddings`. */
   tieEmbeddings?: boolean;
+  /** Optimum style only: no `lm_head`, `last_hidden_state` out (a decoder embedding model). @default false */
+  headless?: boolean;
 }
 
 /** Everything a reference forward pass needs besides the weights. */

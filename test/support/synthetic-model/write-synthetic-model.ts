@@ -56,7 +56,8 @@ export function writeSyntheticModel(dir: string, options: SyntheticModelOptions)
   const modelFile = optimum ? `onnx/${modelName}` : modelName;
   const dataFile = optimum ? `${modelFile}_data` : `${modelFile}.data`;
   const graph = new GraphBuilder(external ? { path: join(dir, dataFile), location: basename(dataFile) } : null);
-  (optimum ? buildOptimumGraph : buildGenaiGraph)(graph, config, weights, dtype);
+  if (optimum) buildOptimumGraph(graph, config, weights, dtype, options.headless);
+  else buildGenaiGraph(graph, config, weights, dtype);
   graph.finish(join(dir, modelFile));
 
   const files = ['tokenizer.json', 'tokenizer_config.json', modelFile, ...(external ? [dataFile] : [])];
