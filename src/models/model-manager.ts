@@ -2,7 +2,7 @@ import type { OwmPaths } from '../config.js';
 import { OwmError } from '../errors.js';
 import type { Device } from '../registry/model-entry-schema.js';
 import type { SessionSettings } from '../runtime/create-session.js';
-import { EmbeddingModel } from '../runtime/embedding/embedding-model.js';
+import { WorkerEmbedder } from '../runtime/embedding/worker-embedder.js';
 import { LocalModel, type Concurrency } from '../runtime/local-model.js';
 import { findModel, type FoundModel, type ModelPurpose } from './find-model.js';
 import { modelKindOf, type ModelKind } from './model-kind.js';
@@ -27,7 +27,7 @@ export type ModelEvent =
   | { type: 'unloaded'; name: string; reason: 'idle' | 'removed' | 'shutdown' };
 
 /** A loaded model: a chat model (its own worker thread) or an embedding model. */
-export type LoadedModel = LocalModel | EmbeddingModel;
+export type LoadedModel = LocalModel | WorkerEmbedder;
 
 /** A model lent to one request; `release` gives it back (safe to call twice), optionally with its own keep-alive in ms. */
 export interface ModelLease<Model extends LoadedModel = LocalModel> {
@@ -117,8 +117,8 @@ export class ModelManager {
   }
 
   /** Lends the embedding model `name` names, loading it first when it is not loaded. */
-  acquireEmbedder(name: string): Promise<ModelLease<EmbeddingModel>> {
-    return this.lend(name, 'embedding') as Promise<ModelLease<EmbeddingModel>>;
+  acquireEmbedder(name: string): Promise<ModelLease<WorkerEmbedder>> {
+    return this.lend(name, 'embedding') as Promise<ModelLease<WorkerEmbedder>>;
   }
 
   private async lend(name: string, kind: ModelKind): Promise<ModelLease<LoadedModel>> {
@@ -183,7 +183,7 @@ export class ModelManager {
       loading:
         kind === 'chat'
           ? LocalModel.load(found.location, options.session, options.concurrency)
-          : EmbeddingModel.load(found.location, options.session, found.entry?.embedding),
+          : WorkerEmbedder.load(found.location, options.session, found.entry?.embedding),
     };
     this.entries.set(key, entry);
     entry.loading.then(

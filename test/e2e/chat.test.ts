@@ -26,11 +26,14 @@ function countMatches(text: string, pattern: RegExp): number {
 describe('owm run: the interactive chat, driven through a terminal (tmux)', { skip: hasTmux() ? false : 'tmux is not installed' }, () => {
   let modelDir: string;
   let exitFile: string;
+  let schemaFile: string;
 
   before(() => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'owm-chat-'));
     modelDir = path.join(root, 'model');
     exitFile = path.join(root, 'exit-code');
+    schemaFile = path.join(root, 'ok.json');
+    writeFileSync(schemaFile, JSON.stringify({ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false }));
     writeSyntheticModel(modelDir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 3 });
     const script = path.join(root, 'chat.sh');
     writeFileSync(script, `export HF_HOME="${root}/hf" OWM_HOME="${root}/owm"\n"${process.execPath}" "${OWM_BIN}" run "${modelDir}" --verbose --max-tokens 8; echo $? > "${exitFile}"; sleep 30\n`);
@@ -76,6 +79,13 @@ describe('owm run: the interactive chat, driven through a terminal (tmux)', { sk
     const third = await waitFor(/Conversation cleared[\s\S]*prompt (\d+) tokens( \(\d+ already cached\))?, generated 8 tokens/);
     const afterClear = [...third.matchAll(/prompt (\d+) tokens/g)].map((match) => Number(match[1]));
     assert.equal(afterClear.at(-1), firstPrompt, 'after /clear the prompt is as short as the first one');
+
+    tmux('send-keys', '-t', SESSION, `/set schema ${schemaFile}`, 'Enter');
+    await waitFor(/format: json matching .*ok\.json/);
+    tmux('send-keys', '-t', SESSION, 'Is it ok?', 'Enter');
+    await waitFor(/^\{"ok": (true|false)\}$/m);
+    tmux('send-keys', '-t', SESSION, '/set format text', 'Enter');
+    await waitFor(/format: text/);
 
     tmux('send-keys', '-t', SESSION, '/set max_tokens 100000', 'Enter');
     await waitFor(/max_tokens: 100000/);
