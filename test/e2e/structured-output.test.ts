@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -53,6 +53,43 @@ const TIME_TOOL = {
   function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string', maxLength: 12 } }, required: ['zone'], additionalProperties: false } },
 };
 
+/** Llama 3.1/3.2's tool format, condensed: tools in the first user turn, calls as {"name", "parameters"}, results as ipython turns. */
+const LLAMA31_TOOLS_TEMPLATE = String.raw`{{- bos_token }}
+{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] %}{%- set messages = messages[1:] %}{%- else %}{%- set system_message = '' %}{%- endif %}
+{{- '<|start_header_id|>system<|end_header_id|>
+
+' }}
+{%- if tools is not none %}{{- 'Environment: ipython
+' }}{%- endif %}
+{{- system_message + '<|eot_id|>' }}
+{%- if tools is not none %}
+{{- '<|start_header_id|>user<|end_header_id|>
+
+Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.
+
+Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. Do not use variables.
+
+' }}
+{%- for t in tools %}{{- t | tojson }}{{- '
+
+' }}{%- endfor %}
+{{- messages[0]['content'] + '<|eot_id|>' }}{%- set messages = messages[1:] %}
+{%- endif %}
+{%- for message in messages %}
+{%- if message.role == 'tool' %}{{- '<|start_header_id|>ipython<|end_header_id|>
+
+' + message.content + '<|eot_id|>' }}
+{%- elif message.tool_calls is defined %}{%- set call = message.tool_calls[0].function %}{{- '<|start_header_id|>assistant<|end_header_id|>
+
+{"name": "' + call.name + '", "parameters": ' + (call.arguments | tojson) + '}<|eot_id|>' }}
+{%- else %}{{- '<|start_header_id|>' + message.role + '<|end_header_id|>
+
+' + message.content + '<|eot_id|>' }}{%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>
+
+' }}{%- endif %}`;
+
 function writeModel(tokenizer: SyntheticTokenizer, seed: number): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'owm-structured-')), tokenizer);
   writeSyntheticModel(dir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer, seed });
@@ -72,8 +109,11 @@ describe('structured output and tool calls through owm serve and owm run', () =>
     qwenDir = writeModel('qwen', 5);
     // Llama 3's template in the tokenizer package takes no tools.
     const llamaDir = writeModel('llama', 6);
+    const llama31Dir = writeModel('llama', 7);
+    const configFile = path.join(llama31Dir, 'tokenizer_config.json');
+    writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(readFileSync(configFile, 'utf8')) as object), chat_template: LLAMA31_TOOLS_TEMPLATE }));
     ({ env } = await createSandbox());
-    server = await serveOwm(['--model', `qwen=${qwenDir}`, '--model', `llama=${llamaDir}`, '--parallel', '2'], env);
+    server = await serveOwm(['--model', `qwen=${qwenDir}`, '--model', `llama=${llamaDir}`, '--model', `llama31=${llama31Dir}`, '--parallel', '2'], env);
     openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     ollama = new Ollama({ host: server.url });
   });
@@ -154,6 +194,34 @@ describe('structured output and tool calls through owm serve and owm run', () =>
     const calls = named.choices[0]?.message.tool_calls ?? [];
     assert.equal(calls.length, 1);
     assert.equal(calls[0]?.type === 'function' ? calls[0].function.name : '', 'get_time');
+  });
+
+  test('Llama 3.x JSON calls: {"name", "parameters"} parsed into tool_calls, and a call round-trips as an ipython turn', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'llama31',
+      messages: [{ role: 'user', content: 'Weather in Oslo for three days?' }],
+      tools: [WEATHER_TOOL, TIME_TOOL],
+      tool_choice: 'required',
+      seed: 3,
+      ...WILD,
+      max_tokens: 300,
+    });
+    const choice = completion.choices[0];
+    assert.equal(choice?.finish_reason, 'tool_calls');
+    assert.equal(choice?.message.content, null);
+    const call = choice?.message.tool_calls?.[0];
+    assert.ok(call?.type === 'function');
+    const args: unknown = JSON.parse(call.function.arguments);
+    if (call.function.name === 'get_weather') assert.ok(validateWeather(args), call.function.arguments);
+    else assert.equal(call.function.name, 'get_time');
+    const followUp = await openai.chat.completions.create({
+      model: 'llama31',
+      messages: [{ role: 'user', content: 'Weather in Oslo for three days?' }, choice?.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: '{"sky": "snow"}' }],
+      tools: [WEATHER_TOOL, TIME_TOOL],
+      max_tokens: 3,
+      temperature: 0,
+    });
+    assert.ok((followUp.usage?.prompt_tokens ?? 0) > (completion.usage?.prompt_tokens ?? 0) + 10);
   });
 
   test('streamed tool-call deltas add up to the same call as the plain answer', async () => {
