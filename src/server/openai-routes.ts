@@ -164,7 +164,7 @@ async function chatInput(body: ChatCompletionRequest): Promise<GenerationInput> 
     ...samplingInput(body),
     messages,
     grammar: await responseGrammar(body.response_format),
-    ...(body.tools && body.tools.length > 0 ? { tools: { definitions: toolDefinitionsOf(body.tools), choice: toolChoiceOf(body.tool_choice) } } : {}),
+    ...(body.tools && body.tools.length > 0 ? { tools: { definitions: toolDefinitionsOf(body.tools), choice: toolChoiceOf(body.tool_choice), single: body.parallel_tool_calls === false } } : {}),
   };
 }
 

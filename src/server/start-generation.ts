@@ -27,7 +27,7 @@ export interface GenerationInput {
   /** The shape the reply must take (`response_format`, Ollama's `format`). */
   grammar?: GrammarSpec;
   /** Functions the model may call, and whether it must. */
-  tools?: { definitions: ToolDefinition[]; choice: ToolChoice };
+  tools?: { definitions: ToolDefinition[]; choice: ToolChoice; single?: boolean };
 }
 
 /** A generation that has produced its first piece (or ended): errors before that became HTTP errors. */
@@ -63,7 +63,7 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
     if (offered && input.grammar) {
       throw new ApiError(400, 'response_format and tools cannot be combined: owm constrains a reply to one of them. Leave one out, or set tool_choice to none.', { param: 'response_format' });
     }
-    const grammar = toolFormat && offered ? await toolCallGrammar(toolFormat, offered.definitions, offered.choice) : input.grammar;
+    const grammar = toolFormat && offered ? await toolCallGrammar(toolFormat, offered.definitions, offered.choice, offered.single) : input.grammar;
     const generation = model.generate(
       {
         ...(input.rawPrompt !== undefined ? { rawPrompt: input.rawPrompt } : { messages: input.messages ?? [] }),

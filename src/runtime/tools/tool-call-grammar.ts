@@ -10,8 +10,14 @@ import type { ToolChoice, ToolDefinition } from './tool-types.js';
  * - `auto`: free text, but a call, once started, is of a declared tool with arguments that validate;
  * - `required`: one or more calls and nothing else; a named tool: exactly one call of it.
  * `none` (no tools offered) has no grammar. Each tool's parameters compile without free whitespace.
+ * `single` (OpenAI's `parallel_tool_calls: false`) allows one call at most.
  */
-export async function toolCallGrammar(format: ToolCallFormat, tools: readonly ToolDefinition[], choice: ToolChoice): Promise<GrammarSpec | undefined> {
+export async function toolCallGrammar(
+  format: ToolCallFormat,
+  tools: readonly ToolDefinition[],
+  choice: ToolChoice,
+  single = false,
+): Promise<GrammarSpec | undefined> {
   if (choice === 'none') return undefined;
   const chosen = typeof choice === 'object' ? tools.filter((tool) => tool.name === choice.name) : tools;
   if (typeof choice === 'object' && chosen.length === 0) {
@@ -27,13 +33,13 @@ export async function toolCallGrammar(format: ToolCallFormat, tools: readonly To
   );
   const calls =
     choice === 'auto'
-      ? { type: 'triggered_tags', triggers: [format.trigger], tags, at_least_one: false, stop_after_first: false }
+      ? { type: 'triggered_tags', triggers: [format.trigger], tags, at_least_one: false, stop_after_first: single }
       : {
           type: 'tags_with_separator',
           tags,
           separator: format.separator ?? '\n',
           at_least_one: true,
-          stop_after_first: typeof choice === 'object' || format.separator === undefined,
+          stop_after_first: single || typeof choice === 'object' || format.separator === undefined,
         };
   const tag = JSON.stringify({ type: 'structural_tag', format: calls });
   const xgrammar = await loadXgrammar();

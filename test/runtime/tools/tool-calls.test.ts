@@ -13,8 +13,8 @@ const HERMES = detectToolCallFormat('{% if tools %}<tool_call>{% endif %}') as T
 const LLAMA3 = detectToolCallFormat('{% if tools %}<|python_tag|>{{ ipython }}{% endif %}') as ToolCallFormat;
 const MISTRAL = detectToolCallFormat('{% if tools %}[AVAILABLE_TOOLS]{% endif %}[TOOL_CALLS]') as ToolCallFormat;
 
-async function accepts(format: ToolCallFormat, choice: ToolChoice, text: string): Promise<boolean> {
-  const spec = await toolCallGrammar(format, [WEATHER, TIME], choice);
+async function accepts(format: ToolCallFormat, choice: ToolChoice, text: string, single = false): Promise<boolean> {
+  const spec = await toolCallGrammar(format, [WEATHER, TIME], choice, single);
   assert.ok(spec?.type === 'structural-tag');
   const xgrammar = await loadXgrammar();
   const grammar = await xgrammar.Grammar.fromStructuralTag(spec.tag);
@@ -49,6 +49,8 @@ describe('tool-call formats', () => {
   test('the grammar: required means calls only, a named tool exactly that one, auto free text with valid calls', async () => {
     const call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}}\n</tool_call>';
     assert.equal(await accepts(HERMES, 'required', call), true);
+    assert.equal(await accepts(HERMES, 'required', `${call}\n${call}`), true, 'parallel calls');
+    assert.equal(await accepts(HERMES, 'required', `${call}\n${call}`, true), false, 'parallel_tool_calls: false');
     assert.equal(await accepts(HERMES, 'required', 'Sure! ' + call), false, 'no text around required calls');
     assert.equal(await accepts(HERMES, 'required', call.replace('"c"', '"kelvin"')), false, 'arguments validate');
     assert.equal(await accepts(HERMES, 'required', call.replace('get_weather', 'get_stock')), false, 'only declared tools');
