@@ -20,9 +20,12 @@ export interface BatchedDecoding {
 /** One count of concurrent streams. */
 export interface BatchedDecodingLine {
   streams: number;
-  /** Every stream's tokens over the wall time from the first request to the last token, prompts included. */
+  /** Aggregate decode speed: the sum of the streams' own decode tokens/s (after the first token), run at the same time. */
   batchedTokensPerSecond: number;
   roundRobinTokensPerSecond: number;
+  /** Every stream's tokens over the wall time from the first request to the last token, prompts included. */
+  batchedWallTokensPerSecond: number;
+  roundRobinWallTokensPerSecond: number;
   /** True when every stream's tokens were the same both ways. */
   sameTokens: boolean;
 }
@@ -57,7 +60,7 @@ export async function measureBatchedDecoding(options: {
     freshCache: true,
   });
 
-  const measure = async (batching: boolean): Promise<{ tokensPerSecond: number[]; tokenIds: number[][][] }> => {
+  const measure = async (batching: boolean): Promise<{ tokensPerSecond: number[]; wallTokensPerSecond: number[]; tokenIds: number[][][] }> => {
     const model = await LocalModel.load({ dir: prepared.dir, modelFile: prepared.modelFile }, settings, { parallel, batching });
     try {
       if (model.info.batching !== batching) throw new Error(`batching ${batching} asked, the model loaded with ${model.info.batching}`);
@@ -68,17 +71,20 @@ export async function measureBatchedDecoding(options: {
       };
       await Promise.all(Array.from({ length: parallel }, (_, stream) => run(stream, 2)));
       const tokensPerSecond: number[] = [];
+      const wallTokensPerSecond: number[] = [];
       const tokenIds: number[][][] = [];
       for (const count of streams) {
         const started = performance.now();
         const stats = await Promise.all(Array.from({ length: count }, (_, stream) => run(stream, options.tokens)));
         const seconds = (performance.now() - started) / 1000;
         const generated = stats.reduce((sum, one) => sum + one.generatedTokens, 0);
-        tokensPerSecond.push(generated / seconds);
+        const decode = stats.reduce((sum, one) => sum + one.decodeTokensPerSecond, 0);
+        tokensPerSecond.push(decode);
+        wallTokensPerSecond.push(generated / seconds);
         tokenIds.push(stats.map((one) => one.tokenIds));
-        options.log(`${count} stream(s), ${batching ? 'batched' : 'in turn'}: ${(generated / seconds).toFixed(1)} tok/s`);
+        options.log(`${count} stream(s), ${batching ? 'batched' : 'in turn'}: decode ${decode.toFixed(1)} tok/s, ${(generated / seconds).toFixed(1)} tok/s with prompts`);
       }
-      return { tokensPerSecond, tokenIds };
+      return { tokensPerSecond, wallTokensPerSecond, tokenIds };
     } finally {
       await model.dispose();
     }
@@ -94,6 +100,8 @@ export async function measureBatchedDecoding(options: {
       streams,
       batchedTokensPerSecond: batched.tokensPerSecond[i] as number,
       roundRobinTokensPerSecond: roundRobin.tokensPerSecond[i] as number,
+      batchedWallTokensPerSecond: batched.wallTokensPerSecond[i] as number,
+      roundRobinWallTokensPerSecond: roundRobin.wallTokensPerSecond[i] as number,
       sameTokens: JSON.stringify(batched.tokenIds[i]) === JSON.stringify(roundRobin.tokenIds[i]),
     })),
   };

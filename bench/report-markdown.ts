@@ -208,10 +208,10 @@ export function batchedDecodingSection(results: Pick<BenchResults, 'batching' | 
   return [
     '## Batched decoding',
     '',
-    `${run.model}, loaded with \`--parallel ${run.parallel}\`: n concurrent greedy streams of ${run.tokens} tokens each (EOS ignored, fresh caches), decoded in batches (one forward pass per step for all of them) and, in the same run, one stream's step after another. Aggregate tokens/s over the wall time from the first request to the last token, prompts included. \`npm run bench:batching\` measures it alone.`,
+    `${run.model}, loaded with \`--parallel ${run.parallel}\`: n concurrent greedy streams of ${run.tokens} tokens each (EOS ignored, fresh caches), decoded in batches (one forward pass per step for all of them) and, in the same run, one stream's step after another. Aggregate decode tok/s: the sum of the streams' own decode speeds (after their first token); with prompts: all tokens over the wall time from the first request to the last token. \`npm run bench:batching\` measures it alone.`,
     '',
     ...markdownTable(
-      ['streams', 'batched tok/s', 'vs 1 stream', 'in turn tok/s', 'vs 1 stream', 'batched ÷ in turn', 'same tokens'],
+      ['streams', 'batched decode tok/s', 'vs 1 stream', 'in turn decode tok/s', 'vs 1 stream', 'batched ÷ in turn', 'with prompts: batched / in turn', 'same tokens'],
       run.lines.map((line) => [
         String(line.streams),
         line.batchedTokensPerSecond.toFixed(1),
@@ -219,6 +219,7 @@ export function batchedDecodingSection(results: Pick<BenchResults, 'batching' | 
         line.roundRobinTokensPerSecond.toFixed(1),
         ratio(line.roundRobinTokensPerSecond, single?.roundRobinTokensPerSecond),
         ratio(line.batchedTokensPerSecond, line.roundRobinTokensPerSecond),
+        `${line.batchedWallTokensPerSecond.toFixed(1)} / ${line.roundRobinWallTokensPerSecond.toFixed(1)}`,
         line.sameTokens ? 'yes' : 'no',
       ]),
     ),

@@ -19,7 +19,7 @@ export class BatchedKvStore {
   /** Room for `slot` and `tokens` rows in every slot; grows to at least twice the capacity when it must grow. */
   reserve(slot: number, tokens: number): void {
     const slots = Math.max(this.slots, slot + 1);
-    const capacity = tokens > this.capacity ? Math.max(tokens, 2 * this.capacity, 256) : this.capacity;
+    const capacity = tokens > this.capacity ? Math.max(tokens, 2 * this.capacity) : this.capacity;
     if (slots !== this.slots || capacity !== this.capacity) this.reallocate(slots, capacity);
   }
 
