@@ -45,14 +45,19 @@ export class BatchedDecoder {
     private readonly session: ort.InferenceSession,
     signature: GraphSignature,
   ) {
-    const { kvOutputs, hasAttentionMask, hasPositionIds, hasUseCacheBranch, hasNumLogitsToKeep } = signature;
-    if (kvOutputs !== 'new-rows' || !hasAttentionMask || hasPositionIds || hasUseCacheBranch || hasNumLogitsToKeep) {
+    if (!BatchedDecoder.supports(signature)) {
       throw new RuntimeError('Only owm fused graphs (new KV rows out, attention mask in, rotary inside) decode in batches.', {
         code: 'unsupported-graph',
       });
     }
     this.store = new BatchedKvStore(signature);
     this.fetchNames = ['logits', ...signature.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
+  }
+
+  /** True for graphs a batch can run: owm's fused graphs (new KV rows out, attention mask in, no position ids). */
+  static supports(signature: GraphSignature): boolean {
+    const { kvOutputs, hasAttentionMask, hasPositionIds, hasUseCacheBranch, hasNumLogitsToKeep } = signature;
+    return kvOutputs === 'new-rows' && hasAttentionMask && !hasPositionIds && !hasUseCacheBranch && !hasNumLogitsToKeep;
   }
 
   /** The decoder of a sequence on `slot`: it joins the batch at its first call and must `leave()` when it ends. */

@@ -53,7 +53,7 @@ async function handle(message: WorkerRequest): Promise<void> {
     loaded = await loadDecoder(message.location, message.settings);
     grammars = new GrammarCompilers(message.location.dir, loaded.vocabSize);
     slots.set(0, loaded.decoder);
-    batch = message.batching && loaded.decoder.strategy === 'append' ? new BatchedDecoder(loaded.session.session, loaded.signature) : undefined;
+    batch = message.batching && BatchedDecoder.supports(loaded.signature) ? new BatchedDecoder(loaded.session.session, loaded.signature) : undefined;
     send({
       type: 'loaded',
       info: {
