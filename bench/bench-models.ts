@@ -1,4 +1,4 @@
-import { QWEN25_05B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
+import { LLAMA32_1B, QWEN25_05B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
 
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
 export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless'>> {
@@ -25,3 +25,18 @@ export const BENCH_MODELS: readonly BenchModel[] = [
 
 /** Ids of the quick set (`--quick`). */
 export const QUICK_MODEL_IDS: readonly string[] = ['smollm2-135m-q4'];
+
+/** The batched-decoding line's model: Llama-3.2-1B's shapes, q4 as transformers.js publishes it (over 2 GB in fp32: external data). */
+export const BATCHING_MODEL: BenchModel = {
+  arch: 'llama',
+  shape: LLAMA32_1B,
+  tokenizer: 'llama',
+  seed: 3,
+  id: 'llama3.2-1b-q4',
+  label: 'Llama-3.2-1B q4 (optimum)',
+  style: 'optimum',
+  dtype: 'q4',
+  externalData: true,
+  transformersDtype: 'q4',
+  ggufType: 'Q4_0',
+};

@@ -7,6 +7,7 @@ import type { MemoryBandwidth } from './memory-bandwidth.js';
 import type { PeerReport } from './peers/peer-target.js';
 import type { ServeLoad } from './serve-load.js';
 import type { ConstrainedDecoding } from './constrained-decoding.js';
+import type { BatchedDecoding } from './batched-decoding.js';
 import type { WeightTraffic } from './roofline.js';
 
 /** Everything measured on one model. */
@@ -39,6 +40,9 @@ export interface BenchResults {
   serveLoadError?: string;
   constrained?: ConstrainedDecoding;
   constrainedError?: string;
+  /** Concurrent streams decoded in batches against one step of each in turn. */
+  batching?: BatchedDecoding;
+  batchingError?: string;
   /** Embedding texts per second, owm against transformers.js. */
   embeddings?: EmbeddingSpeed[];
   embeddingsError?: string;

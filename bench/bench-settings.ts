@@ -32,6 +32,8 @@ export interface BenchSettings {
   serveLoad: ServeLoadPlan;
   /** Runs of each kind (free, with a schema) in the constrained-decoding comparison; 0 skips it. */
   constrainedReps: number;
+  /** Tokens per stream of the batched-decoding line (Llama-3.2-1B q4, 1 to 8 streams); 0 skips it. */
+  batchingTokens: number;
 }
 
 /** What a run needs to know besides the set. */
@@ -66,6 +68,7 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         downloadReps: 1,
         serveLoad: { clients: [1, 4], requestsPerClient: 4, maxTokens: 32, parallel: 4, roundSeconds: 120 },
         constrainedReps: 3,
+        batchingTokens: 0,
       }
     : {
         ...common,
@@ -79,6 +82,7 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         downloadReps: 2,
         serveLoad: { clients: [1, 4, 8], requestsPerClient: 8, maxTokens: 64, parallel: 4, roundSeconds: 300 },
         constrainedReps: 5,
+        batchingTokens: 32,
       };
   if (request.reps !== undefined) {
     const reps = request.reps;

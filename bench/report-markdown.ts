@@ -35,6 +35,7 @@ export function reportMarkdown(results: BenchResults): string {
   lines.push(...downloadSection(results));
   lines.push(...serveLoadSection(results));
   lines.push(...constrainedSection(results));
+  lines.push(...batchedDecodingSection(results));
   return `${lines.join('\n')}\n`;
 }
 
@@ -191,6 +192,35 @@ function serveLoadSection(results: BenchResults): string[] {
         round.latencyMs.p95.toFixed(0),
         round.aggregateTokensPerSecond.toFixed(1),
         single ? `${(round.aggregateTokensPerSecond / single).toFixed(2)}×` : '',
+      ]),
+    ),
+    '',
+  ];
+}
+
+/** The batched-decoding table: aggregate tokens/s by concurrent streams, batched and in turn. */
+export function batchedDecodingSection(results: Pick<BenchResults, 'batching' | 'batchingError'>): string[] {
+  if (results.batchingError) return ['## Batched decoding', '', `Not measured: ${results.batchingError}`, ''];
+  const run = results.batching;
+  if (!run) return [];
+  const single = run.lines.find((line) => line.streams === 1);
+  const ratio = (value: number, base: number | undefined): string => (base ? `${(value / base).toFixed(2)}×` : '');
+  return [
+    '## Batched decoding',
+    '',
+    `${run.model}, loaded with \`--parallel ${run.parallel}\`: n concurrent greedy streams of ${run.tokens} tokens each (EOS ignored, fresh caches), decoded in batches (one forward pass per step for all of them) and, in the same run, one stream's step after another. Aggregate decode tok/s: the sum of the streams' own decode speeds (after their first token); with prompts: all tokens over the wall time from the first request to the last token. \`npm run bench:batching\` measures it alone.`,
+    '',
+    ...markdownTable(
+      ['streams', 'batched decode tok/s', 'vs 1 stream', 'in turn decode tok/s', 'vs 1 stream', 'batched ÷ in turn', 'with prompts: batched / in turn', 'same tokens'],
+      run.lines.map((line) => [
+        String(line.streams),
+        line.batchedTokensPerSecond.toFixed(1),
+        ratio(line.batchedTokensPerSecond, single?.batchedTokensPerSecond),
+        line.roundRobinTokensPerSecond.toFixed(1),
+        ratio(line.roundRobinTokensPerSecond, single?.roundRobinTokensPerSecond),
+        ratio(line.batchedTokensPerSecond, line.roundRobinTokensPerSecond),
+        `${line.batchedWallTokensPerSecond.toFixed(1)} / ${line.roundRobinWallTokensPerSecond.toFixed(1)}`,
+        line.sameTokens ? 'yes' : 'no',
       ]),
     ),
     '',

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.js';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BATCHING_MODEL, BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BATCHING_STREAMS, measureBatchedDecoding } from './batched-decoding.js';
 import type { BenchResults, ModelResult } from './bench-results.js';
 import { benchSettings, chartOnlyPlan, tablePlan, type BenchSettings } from './bench-settings.js';
 import { decodeVsContextSvg } from './chart-svg.js';
@@ -106,6 +107,16 @@ async function main(): Promise<number> {
       results.constrained = await measureConstrainedDecoding({ modelDir: prepared.dir, modelFile: prepared.modelFile, label: model.label, threads: settings.threads, reps: settings.constrainedReps });
     } catch (error) {
       results.constrainedError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  if (settings.batchingTokens > 0) {
+    log(`batched decoding: ${BATCHING_MODEL.id}, ${BATCHING_STREAMS.join(', ')} streams, batched and in turn`);
+    try {
+      const prepared = prepareModel(BATCHING_MODEL, MODELS_CACHE);
+      results.batching = await measureBatchedDecoding({ prepared, threads: settings.threads, tokens: settings.batchingTokens, log });
+    } catch (error) {
+      results.batchingError = error instanceof Error ? error.message : String(error);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
-import type { KvDecoder } from './kv-decoder.js';
+import type { SequenceDecoder } from './sequence-decoder.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
 export interface TokenPlan {
@@ -63,7 +63,7 @@ export type TokenSource = (plan: TokenPlan) => TokenStream;
  * complete.
  */
 export async function* generateTokens(
-  decoder: KvDecoder,
+  decoder: SequenceDecoder,
   plan: TokenPlan,
   shouldStop: () => boolean,
   constraint?: TokenConstraint,

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { commonPrefixLength } from './common-prefix-length.js';
 import { float16ToFloat32 } from './float16.js';
 import type { GraphSignature } from './graph-signature.js';
+import type { SequenceDecoder } from './sequence-decoder.js';
 
 /**
  * How the KV cache lives between steps:
@@ -20,7 +21,7 @@ export type KvStrategy = 'grow' | 'shared' | 'append';
  * Runs a decoder graph step by step while keeping its KV cache: `forward` feeds new tokens (the
  * whole prompt at once, then one token per step) and returns the last position's logits.
  */
-export class KvDecoder {
+export class KvDecoder implements SequenceDecoder {
   private past = new Map<string, ort.Tensor>();
   /** The ids whose rows the cache holds, in order. */
   private cachedIds: number[] = [];

@@ -27,6 +27,11 @@ export interface Concurrency {
   parallel?: number;
   /** Requests that may wait for a free sequence; more are refused at once. @default unbounded */
   maxQueue?: number;
+  /**
+   * Advance the sequences in flight together, one forward pass per step for all of them (owm's
+   * fused graphs only; others take one step of each in turn). @default true
+   */
+  batching?: boolean;
 }
 
 /** Starts the thread a model will run in (it imports onnxruntime at once); pass it to `LocalModel.load`, or terminate it. */
@@ -55,8 +60,8 @@ interface RunningLoop {
  * and the tokenizer and chat template here, which turn messages into ids and ids into text. The
  * halves load at the same time, and this thread can stop a generation without waiting for a step.
  *
- * Requests are queued for `parallel` slots (sequences with a KV cache each, stepped in turn by the
- * worker); each can be stopped on its own, and `dispose` ends them cleanly before freeing the session.
+ * Requests are queued for `parallel` slots (sequences with a KV cache each, stepped together or in
+ * turn by the worker); each can be stopped on its own, and `dispose` ends them cleanly before freeing the session.
  */
 export class LocalModel implements TextGenerator {
   private readonly loops = new Map<number, RunningLoop>();
@@ -95,7 +100,8 @@ export class LocalModel implements TextGenerator {
       };
       worker.on('message', onMessage);
       worker.once('error', reject);
-      worker.postMessage({ type: 'load', location, settings } satisfies WorkerRequest);
+      const batching = (options.batching ?? true) && (options.parallel ?? 1) > 1;
+      worker.postMessage({ type: 'load', location, settings, batching } satisfies WorkerRequest);
     });
     const [decoder, text] = await Promise.all([decoderLoaded, loadTextModel(location.dir)]).catch(async (error: unknown) => {
       await worker.terminate();

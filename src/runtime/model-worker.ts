@@ -1,9 +1,11 @@
 import { parentPort } from 'node:worker_threads';
 import { OwmError } from '../errors.js';
+import { BatchedDecoder, type BatchedSequence } from './batched-decoder.js';
 import { generateTokens, type SampledToken, type TokenPlan, type TokenRunStats } from './generate-tokens.js';
 import { GrammarCompilers } from './grammar/grammar-compilers.js';
 import type { KvDecoder } from './kv-decoder.js';
 import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
+import type { SequenceDecoder } from './sequence-decoder.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 // The worker owns the ONNX session: session.run blocks its thread for a whole step, which keeps
@@ -12,7 +14,9 @@ import type { SerializedError, WorkerReply, WorkerRequest } from './worker-proto
 // step's outputs are fresh buffers, and garbage collection costs grow with the heap).
 //
 // Several sequences can run at once, each on its own slot (a KV cache of its own over the one
-// session): the loop below takes one step of each in turn, so their tokens stream together.
+// session). With owm's fused graphs and batching asked for, every loop runs on its own and a
+// BatchedDecoder advances them together, one forward pass per step for all of them; otherwise
+// `stepAll` takes one step of each in turn, so their tokens stream together.
 const port = parentPort;
 if (!port) throw new Error('model-worker must run in a worker thread');
 
@@ -25,8 +29,11 @@ interface Running {
 let loaded: LoadedDecoder | undefined;
 let grammars: GrammarCompilers | undefined;
 const slots = new Map<number, KvDecoder>();
+let batch: BatchedDecoder | undefined;
 const running: Running[] = [];
 let stepping = false;
+/** Loops running on their own over the batch. */
+let batchedLoops = 0;
 let unloadRequested = false;
 
 const send = (reply: WorkerReply): void => port.postMessage(reply);
@@ -46,6 +53,7 @@ async function handle(message: WorkerRequest): Promise<void> {
     loaded = await loadDecoder(message.location, message.settings);
     grammars = new GrammarCompilers(message.location.dir, loaded.vocabSize);
     slots.set(0, loaded.decoder);
+    batch = message.batching && BatchedDecoder.supports(loaded.signature) ? new BatchedDecoder(loaded.session.session, loaded.signature) : undefined;
     send({
       type: 'loaded',
       info: {
@@ -57,25 +65,48 @@ async function handle(message: WorkerRequest): Promise<void> {
         modelPath: loaded.modelPath,
         optimization: loaded.optimization,
         warnings: loaded.warnings,
+        batching: batch !== undefined,
       },
     });
     return;
   }
   if (message.type === 'unload') {
     unloadRequested = true;
-    if (!stepping) await unload();
+    if (idle()) await unload();
     return;
   }
   if (!loaded) throw new Error('generate before load');
   const flag = new Int32Array(message.stopFlag);
-  const decoder = slotDecoder(loaded, message.slot);
-  const tokens = constrainedTokens(decoder, message.plan, () => Atomics.load(flag, 0) !== 0);
+  const shouldStop = (): boolean => Atomics.load(flag, 0) !== 0;
+  if (batch) {
+    await runBatched(message.requestId, batch.sequence(message.slot), message.plan, shouldStop);
+    return;
+  }
+  const tokens = constrainedTokens(slotDecoder(loaded, message.slot), message.plan, shouldStop);
   running.push({ requestId: message.requestId, tokens });
   if (!stepping) await stepAll();
 }
 
+/** True when no token loop runs. */
+function idle(): boolean {
+  return !stepping && batchedLoops === 0;
+}
+
+/** Runs one loop to its end on its own; its steps wait for the batch's. */
+async function runBatched(requestId: number, sequence: BatchedSequence, plan: TokenPlan, shouldStop: () => boolean): Promise<void> {
+  batchedLoops++;
+  const loop = { requestId, tokens: constrainedTokens(sequence, plan, shouldStop) };
+  try {
+    while (await step(loop));
+  } finally {
+    sequence.leave();
+    batchedLoops--;
+  }
+  if (unloadRequested && idle()) await unload();
+}
+
 /** The token loop of `plan`, under its grammar when it has one (compiled when the loop starts). */
-async function* constrainedTokens(decoder: KvDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<SampledToken, TokenRunStats> {
+async function* constrainedTokens(decoder: SequenceDecoder, plan: TokenPlan, shouldStop: () => boolean): AsyncGenerator<SampledToken, TokenRunStats> {
   const constraint = plan.grammar && grammars ? await grammars.constrain(plan.grammar, plan.eosTokenIds) : undefined;
   try {
     return yield* generateTokens(decoder, plan, shouldStop, constraint);
@@ -100,27 +131,33 @@ async function stepAll(): Promise<void> {
   try {
     while (running.length > 0) {
       for (const loop of [...running]) {
-        try {
-          const next = await loop.tokens.next();
-          if (!next.done) {
-            send({ type: 'token', requestId: loop.requestId, token: next.value });
-            continue;
-          }
-          send({ type: 'done', requestId: loop.requestId, stats: next.value });
-        } catch (error) {
-          send({ type: 'error', requestId: loop.requestId, error: serialize(error) });
-        }
-        running.splice(running.indexOf(loop), 1);
+        if (!(await step(loop))) running.splice(running.indexOf(loop), 1);
       }
     }
   } finally {
     stepping = false;
   }
-  if (unloadRequested) await unload();
+  if (unloadRequested && idle()) await unload();
+}
+
+/** Takes one step of `loop` and reports it; false once the loop has ended (done or failed). */
+async function step(loop: Running): Promise<boolean> {
+  try {
+    const next = await loop.tokens.next();
+    if (!next.done) {
+      send({ type: 'token', requestId: loop.requestId, token: next.value });
+      return true;
+    }
+    send({ type: 'done', requestId: loop.requestId, stats: next.value });
+  } catch (error) {
+    send({ type: 'error', requestId: loop.requestId, error: serialize(error) });
+  }
+  return false;
 }
 
 async function unload(): Promise<void> {
   slots.clear();
+  batch = undefined;
   grammars = undefined;
   await loaded?.session.session.release();
   loaded = undefined;

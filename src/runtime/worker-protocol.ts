@@ -4,7 +4,8 @@ import type { ModelLocation } from './load-decoder.js';
 
 /** What the main thread asks the model worker to do. */
 export type WorkerRequest =
-  | { type: 'load'; location: ModelLocation; settings: SessionSettings }
+  /** `batching`: advance the sequences of owm's fused graphs together, one forward pass per step. */
+  | { type: 'load'; location: ModelLocation; settings: SessionSettings; batching: boolean }
   /**
    * Starts a token loop on `slot`'s KV cache. `stopFlag` (one Int32) is this request's own: the
    * worker checks it between steps, so the main thread can stop it without waiting for a message.
@@ -27,6 +28,8 @@ export interface DecoderInfo {
   optimization?: string;
   /** Problems that did not stop the load, for one warning line each. */
   warnings: string[];
+  /** True when concurrent sequences decode in batches (owm's fused graphs, --parallel above 1). */
+  batching: boolean;
 }
 
 /** An error crossing the thread boundary, rebuilt as an OwmError on the main thread. */

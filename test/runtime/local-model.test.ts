@@ -134,3 +134,65 @@ describe('LocalModel serves many requests', () => {
     assert.throws(() => model.generate(request('late', 2)), (error: Error & { code?: string }) => error.code === 'unloaded');
   });
 });
+
+describe('LocalModel decodes concurrent requests in batches', () => {
+  let dir: string;
+  let settings: { device: 'cpu'; threads: number; optimize: { cacheDir: string; exact: boolean } };
+
+  before(() => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'owm-local-model-batch-'));
+    dir = path.join(root, 'model');
+    writeSyntheticModel(dir, { arch: 'llama', style: 'optimum', dtype: 'q4', shape: TINY, tokenizer: 'llama', seed: 11 });
+    // The default rewrite (accuracy_level 4): batch rows must not change one another's int8 activations.
+    settings = { device: 'cpu', threads: 1, optimize: { cacheDir: path.join(root, 'optimized'), exact: false } };
+  });
+
+  /** Collects a generation, calling `onPiece(n)` after its n-th piece; returning true stops it there. */
+  async function collectUntil(generation: Generation, onPiece: (pieces: number) => boolean | void): Promise<GenerationStats> {
+    let pieces = 0;
+    for await (const piece of generation) {
+      void piece;
+      if (onPiece(++pieces)) generation.stop();
+    }
+    return generation.stats;
+  }
+
+  test('greedy generations joining at different times, one stopped early, each give their answer alone', async () => {
+    const prompts = ['Tell me about rivers and the seas they run into', 'Why?', 'List three colours of the rainbow, then two more', 'Stop me early'];
+    const budgets = [40, 24, 20, 40];
+    const solo = await LocalModel.load({ dir, modelFile: 'onnx/model_q4.onnx' }, settings);
+    const alone: GenerationStats[] = [];
+    try {
+      for (const [i, prompt] of prompts.entries()) alone.push((await collect(solo.generate(request(prompt, budgets[i] as number, { freshCache: true })))).stats);
+    } finally {
+      await solo.dispose();
+    }
+    const model = await LocalModel.load({ dir, modelFile: 'onnx/model_q4.onnx' }, settings, { parallel: 4 });
+    try {
+      assert.equal(model.info.batching, true);
+      const generate = (i: number): Generation => model.generate(request(prompts[i] as string, budgets[i] as number));
+      let startThird!: () => void;
+      const thirdMayStart = new Promise<void>((resolve) => (startThird = resolve));
+      const together = await Promise.all([
+        collectUntil(generate(0), (pieces) => void (pieces === 8 && startThird())),
+        collectUntil(generate(1), () => {}),
+        thirdMayStart.then(() => collectUntil(generate(2), () => {})),
+        collectUntil(generate(3), (pieces) => pieces === 5),
+      ]);
+      for (const i of [0, 1, 2]) assert.deepEqual(together[i]?.tokenIds, alone[i]?.tokenIds, prompts[i]);
+      const stopped = together[3] as GenerationStats;
+      assert.equal(stopped.stopReason, 'interrupted');
+      assert.deepEqual(stopped.tokenIds, alone[3]?.tokenIds.slice(0, stopped.tokenIds.length), 'the stopped one, as far as it went');
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  test('dispose during batched generations ends them cleanly', async () => {
+    const model = await LocalModel.load({ dir, modelFile: 'onnx/model_q4.onnx' }, settings, { parallel: 3 });
+    const running = [0, 1, 2].map((i) => collect(model.generate(request(`Go on forever ${i}`, 100_000))));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await model.dispose();
+    for (const done of running) assert.equal((await done).stats.stopReason, 'interrupted');
+  });
+});

@@ -1,7 +1,7 @@
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
 import type { FusedGraph } from './build-fused-graph.js';
-import { fastAccuracyAttributes, FAST_ACCURACY_LEVEL, lastPosition, lastPositionLogits, newRowsSlicer, presentRowsInfo } from './decoder-outputs.js';
+import { fastAccuracyAttributes, FAST_ACCURACY_LEVEL, lastPosition, lastPositionLogits, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 
@@ -23,9 +23,11 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
   for (const node of nodes) for (const output of node.output) producer.set(output, node);
   const inputNames = new Set((graph.input ?? []).map((input) => input.name));
   if (!inputNames.has('input_ids') || !inputNames.has('attention_mask')) throw notOptimizable('not a decoder with input_ids and attention_mask');
+  const defaultOpset = (model.opsetImport ?? []).find((opset) => !opset.domain || opset.domain === 'ai.onnx');
+  if (Number(defaultOpset?.version ?? 0) < 13) throw notOptimizable('opset below 13');
 
   const w = new GraphWriter('/owm');
-  const newRows = newRowsSlicer(w);
+  const newRows = newRowsGatherer(w);
   const outputs: Onnx.IValueInfoProto[] = [];
   let layers = 0;
   for (const output of graph.output ?? []) {

@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
-import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, newRowsSlicer, presentRowsInfo } from './decoder-outputs.js';
+import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { rotaryCaches } from './rotary-caches.js';
@@ -69,7 +69,7 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   const seqlensK = w.op('Cast', [w.op('Sub', [lengths, one], {}, maskScope)], { to: INT32 }, maskScope);
   const shape = w.op('Shape', ['attention_mask'], {}, maskScope);
   const totalLength = w.op('Cast', [w.op('Gather', [shape, one], { axis: 0 }, maskScope)], { to: INT32 }, maskScope);
-  const newRows = newRowsSlicer(w);
+  const newRows = newRowsGatherer(w);
   const caches = rotaryCaches(config);
   const cosCache = w.float('cos_cache', [caches.rows, config.headDim / 2], caches.cos);
   const sinCache = w.float('sin_cache', [caches.rows, config.headDim / 2], caches.sin);

@@ -6,21 +6,27 @@ const INT64_MAX = 2n ** 63n - 1n;
 export const FAST_ACCURACY_LEVEL = 4;
 
 /**
- * Returns a function that adds a `Slice` keeping only the rows of the tokens just fed from a
- * present cache ([batch, heads, total, headDim]): positions [total - fed, total), where total is
- * the attention mask's length and fed the input_ids' length. The bounds are computed once.
+ * Returns a function that adds a `GatherElements` keeping only the rows of the tokens just fed from
+ * a present cache ([batch, heads, capacity, headDim]). Each batch row has its own length (the ones
+ * of its attention mask row, which may be right-padded with zeros): row b's new tokens sit at
+ * positions [length_b - fed, length_b), where fed is the input_ids' length. With one row this is
+ * [total - fed, total). The indices are computed once, from the first cache's shape.
  */
-export function newRowsSlicer(w: GraphWriter): (present: string, output: string) => void {
-  let bounds: { start: string; end: string } | undefined;
+export function newRowsGatherer(w: GraphWriter): (present: string, output: string) => void {
+  let indices: string | undefined;
   const scope = '/present_rows';
   return (present, output) => {
-    if (!bounds) {
-      const maskShape = w.op('Shape', ['attention_mask'], {}, scope);
-      const end = w.op('Gather', [maskShape, w.int64('index_1', [1n])], { axis: 0 }, scope);
-      const fed = w.op('Gather', [w.op('Shape', ['input_ids'], {}, scope), w.int64('index_1', [1n])], { axis: 0 }, scope);
-      bounds = { start: w.op('Sub', [end, fed], {}, scope), end };
+    if (!indices) {
+      const lengths = w.op('ReduceSum', ['attention_mask', w.int64('axis_1', [1n])], { keepdims: 1 }, scope);
+      const fed = w.op('Gather', [w.op('Shape', ['input_ids'], {}, scope), w.int64('index_1_scalar', [1n], [])], { axis: 0 }, scope);
+      const offsets = w.op('Range', [w.int64('zero_scalar', [0n], []), fed, w.int64('one_scalar', [1n], [])], {}, scope);
+      const starts = w.op('Reshape', [w.op('Sub', [lengths, fed], {}, scope), w.int64('batch_shape', [-1n, 1n, 1n, 1n])], {}, scope);
+      const positions = w.op('Add', [starts, w.op('Reshape', [offsets, w.int64('fed_shape', [1n, 1n, -1n, 1n])], {}, scope)], {}, scope);
+      // [1, heads, 1, headDim] from the cache's shape, to broadcast [batch, 1, fed, 1] over heads and head dims.
+      const spread = w.op('Max', [w.op('Mul', [w.op('Shape', [present], {}, scope), w.int64('heads_and_dims', [0n, 1n, 0n, 1n])], {}, scope), w.int64('ones_4', [1n, 1n, 1n, 1n])], {}, scope);
+      indices = w.op('Expand', [positions, spread], {}, scope);
     }
-    w.node('Slice', [present, bounds.start, bounds.end, w.int64('axis_2', [2n])], { outputs: [output], scope });
+    w.node('GatherElements', [present, indices], { outputs: [output], attributes: { axis: 2 }, scope });
   };
 }
 

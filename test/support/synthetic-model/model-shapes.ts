@@ -37,3 +37,16 @@ export const QWEN25_05B: ModelShape = {
   ropeTheta: 1000000,
   tieEmbeddings: true,
 };
+
+/** Llama-3.2-1B's shapes (llama, Llama 3 tokenizer, tied embeddings). */
+export const LLAMA32_1B: ModelShape = {
+  layers: 16,
+  hidden: 2048,
+  heads: 32,
+  kvHeads: 8,
+  intermediate: 8192,
+  vocab: 128256,
+  maxPositions: 131072,
+  ropeTheta: 500000,
+  tieEmbeddings: true,
+};
