@@ -14,11 +14,13 @@ export interface BenchArgs {
   reps?: number;
   /** Leave out the `owm pull` against `curl` download measurement. */
   skipDownload: boolean;
+  /** Measure the models only: no download, serve load, constrained decoding, batched decoding or embeddings. */
+  modelsOnly: boolean;
   help: boolean;
 }
 
 /** How to call it, for `--help` and usage errors. */
-export const BENCH_USAGE = `usage: npm run bench -- [--quick] [--threads N] [--only MODEL[,MODEL]] [--reps N] [--out DIR] [--skip-download]`;
+export const BENCH_USAGE = `usage: npm run bench -- [--quick] [--threads N] [--only MODEL[,MODEL]] [--reps N] [--out DIR] [--skip-download] [--models-only]`;
 
 /** Parses `npm run bench` arguments; throws an Error naming the bad argument. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -31,6 +33,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       out: { type: 'string' },
       reps: { type: 'string' },
       'skip-download': { type: 'boolean', default: false },
+      'models-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -43,6 +46,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     out: values.out,
     reps: values.reps === undefined ? undefined : positiveInteger('--reps', values.reps),
     skipDownload: values['skip-download'] ?? false,
+    modelsOnly: values['models-only'] ?? false,
     help: values.help ?? false,
   };
 }

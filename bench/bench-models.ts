@@ -1,4 +1,23 @@
-import { LLAMA32_1B, QWEN25_05B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
+import { LLAMA32_1B, MISTRAL_7B, QWEN25_05B, QWEN25_15B, SMOLLM2_135M, type SyntheticModelOptions } from '../test/support/synthetic-model/index.js';
+import type { PeerId } from './peers/peer-target.js';
+
+/**
+ * What one model narrows in the run's plan, so that shapes of a billion weights and more, slow to
+ * prefill on a small machine, keep the full run within its time. Repetitions are caps (a smaller
+ * `--reps` still wins); contexts replace the run's.
+ */
+export interface ModelPlan {
+  shortReps?: number;
+  longReps?: number;
+  coldReps?: number;
+  chatTurnReps?: number;
+  /** Contexts of the table's decode columns it runs (a subset of the run's). */
+  tableContexts?: number[];
+  /** Contexts of the decode-vs-context chart; `[]`: only those of the table. */
+  chartContexts?: number[];
+  /** Peers not run on this model, each with the reason the report gives. */
+  leaveOut?: Partial<Record<PeerId, string>>;
+}
 
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
 export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless'>> {
@@ -10,21 +29,20 @@ export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmb
   transformersDtype: 'fp32' | 'q4' | null;
   /** GGUF storage that matches the ONNX weights' precision, for the llama.cpp peer. */
   ggufType: 'F32' | 'Q4_0';
+  /** Its own, smaller plan; the run's plan when absent. */
+  plan?: ModelPlan;
 }
 
 const SMOLLM2 = { arch: 'llama', shape: SMOLLM2_135M, tokenizer: 'llama', seed: 1 } as const;
 const QWEN25 = { arch: 'qwen2', shape: QWEN25_05B, tokenizer: 'qwen', seed: 2 } as const;
 
-/** Every model of the full set, in table order. */
-export const BENCH_MODELS: readonly BenchModel[] = [
-  { ...SMOLLM2, id: 'smollm2-135m-fp32', label: 'SmolLM2-135M fp32 (optimum)', style: 'optimum', dtype: 'fp32', externalData: false, transformersDtype: 'fp32', ggufType: 'F32' },
-  { ...SMOLLM2, id: 'smollm2-135m-q4', label: 'SmolLM2-135M q4 (optimum)', style: 'optimum', dtype: 'q4', externalData: false, transformersDtype: 'q4', ggufType: 'Q4_0' },
-  { ...QWEN25, id: 'qwen2.5-0.5b-q4', label: 'Qwen2.5-0.5B q4 (optimum)', style: 'optimum', dtype: 'q4', externalData: true, transformersDtype: 'q4', ggufType: 'Q4_0' },
-  { ...QWEN25, id: 'qwen2.5-0.5b-int4-genai', label: 'Qwen2.5-0.5B int4 (genai)', style: 'genai', dtype: 'q4', externalData: true, transformersDtype: null, ggufType: 'Q4_0' },
-];
+const FLOOR_LEFT_OUT = 'left out on shapes of a billion weights and more, to keep the full run within 30 minutes';
 
-/** Ids of the quick set (`--quick`). */
-export const QUICK_MODEL_IDS: readonly string[] = ['smollm2-135m-q4'];
+/** Shapes of 1–2 billion weights: every column once or twice, no chart-only contexts, no chat turn, no floor. */
+const BILLION_PLAN: ModelPlan = { shortReps: 2, longReps: 1, coldReps: 2, chatTurnReps: 0, chartContexts: [], leaveOut: { floor: FLOOR_LEFT_OUT } };
+
+/** 7B: one repetition of the short columns only (a 2,048-token prefill takes minutes on two cores). */
+const SEVEN_B_PLAN: ModelPlan = { shortReps: 1, longReps: 1, coldReps: 1, chatTurnReps: 0, tableContexts: [128], chartContexts: [], leaveOut: { floor: FLOOR_LEFT_OUT } };
 
 /** The batched-decoding line's model: Llama-3.2-1B's shapes, q4 as transformers.js publishes it (over 2 GB in fp32: external data). */
 export const BATCHING_MODEL: BenchModel = {
@@ -40,3 +58,45 @@ export const BATCHING_MODEL: BenchModel = {
   transformersDtype: 'q4',
   ggufType: 'Q4_0',
 };
+
+/** Every model of the full set, in table order. */
+export const BENCH_MODELS: readonly BenchModel[] = [
+  { ...SMOLLM2, id: 'smollm2-135m-fp32', label: 'SmolLM2-135M fp32 (optimum)', style: 'optimum', dtype: 'fp32', externalData: false, transformersDtype: 'fp32', ggufType: 'F32' },
+  { ...SMOLLM2, id: 'smollm2-135m-q4', label: 'SmolLM2-135M q4 (optimum)', style: 'optimum', dtype: 'q4', externalData: false, transformersDtype: 'q4', ggufType: 'Q4_0' },
+  { ...QWEN25, id: 'qwen2.5-0.5b-q4', label: 'Qwen2.5-0.5B q4 (optimum)', style: 'optimum', dtype: 'q4', externalData: true, transformersDtype: 'q4', ggufType: 'Q4_0' },
+  { ...QWEN25, id: 'qwen2.5-0.5b-int4-genai', label: 'Qwen2.5-0.5B int4 (genai)', style: 'genai', dtype: 'q4', externalData: true, transformersDtype: null, ggufType: 'Q4_0' },
+  // The same folder as the batching line's, with its own plan.
+  { ...BATCHING_MODEL, plan: BILLION_PLAN },
+  {
+    arch: 'qwen2',
+    shape: QWEN25_15B,
+    tokenizer: 'qwen',
+    seed: 4,
+    id: 'qwen2.5-1.5b-q4',
+    label: 'Qwen2.5-1.5B q4 (optimum)',
+    style: 'optimum',
+    dtype: 'q4',
+    externalData: true,
+    transformersDtype: 'q4',
+    ggufType: 'Q4_0',
+    plan: BILLION_PLAN,
+  },
+  {
+    // Llama 3's tokenizer cut down to Mistral's 32,000 ids: the shapes are Mistral's, the vocabulary's contents are not.
+    arch: 'llama',
+    shape: MISTRAL_7B,
+    tokenizer: 'llama',
+    seed: 5,
+    id: 'mistral-7b-int4-genai',
+    label: 'Mistral-7B int4 (genai)',
+    style: 'genai',
+    dtype: 'q4',
+    externalData: true,
+    transformersDtype: null,
+    ggufType: 'Q4_0',
+    plan: SEVEN_B_PLAN,
+  },
+];
+
+/** Ids of the quick set (`--quick`). */
+export const QUICK_MODEL_IDS: readonly string[] = ['smollm2-135m-q4'];

@@ -1,5 +1,6 @@
 import type { EmbeddingSpeed } from './embeddings/measure-embeddings.js';
 import type { SyntheticModelConfig } from '../test/support/synthetic-model/index.js';
+import type { ModelPlan } from './bench-models.js';
 import type { BenchSettings } from './bench-settings.js';
 import type { DownloadThroughput } from './download-throughput.js';
 import type { MachineInfo } from './machine-info.js';
@@ -22,6 +23,15 @@ export interface ModelResult {
   weights: WeightTraffic;
   kvBytesPerContextToken: number;
   peers: PeerReport[];
+  /** What the model's own, smaller plan came to, when it has one (peers it leaves out carry the reason). */
+  plan?: Required<Omit<ModelPlan, 'leaveOut'>>;
+}
+
+/** A model of the set that was not measured, and why. */
+export interface UnmeasuredModel {
+  id: string;
+  label: string;
+  reason: string;
 }
 
 /** The JSON a run writes: every number, and what it was measured on. */
@@ -34,6 +44,7 @@ export interface BenchResults {
   memoryBandwidth?: MemoryBandwidth;
   memoryBandwidthError?: string;
   models: ModelResult[];
+  unmeasuredModels?: UnmeasuredModel[];
   download?: DownloadThroughput;
   downloadError?: string;
   serveLoad?: ServeLoad;

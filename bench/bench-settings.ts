@@ -1,4 +1,5 @@
 import { BENCH_MODELS, QUICK_MODEL_IDS, type BenchModel } from './bench-models.js';
+import type { PeerId } from './peers/peer-target.js';
 import type { MeasurePlan } from './peers/peer-protocol.js';
 import type { ServeLoadPlan } from './serve-load.js';
 
@@ -28,12 +29,14 @@ export interface BenchSettings {
   /** Size of the file `owm pull` and `curl` download, 0 to skip. */
   downloadBytes: number;
   downloadReps: number;
-  /** The bounded load test of `owm serve` on the set's first model. */
-  serveLoad: ServeLoadPlan;
+  /** The bounded load test of `owm serve` on the set's first model; null skips it. */
+  serveLoad: ServeLoadPlan | null;
   /** Runs of each kind (free, with a schema) in the constrained-decoding comparison; 0 skips it. */
   constrainedReps: number;
   /** Tokens per stream of the batched-decoding line (Llama-3.2-1B q4, 1 to 8 streams); 0 skips it. */
   batchingTokens: number;
+  /** Interleaved runs of each embeddings measurement; 0 skips it. */
+  embeddingsReps: number;
 }
 
 /** What a run needs to know besides the set. */
@@ -43,6 +46,8 @@ export interface SettingsRequest {
   only: string[];
   reps?: number;
   skipDownload: boolean;
+  /** Leave out everything but the models' own measurements. */
+  modelsOnly?: boolean;
 }
 
 /** A raw prompt of a few dozen tokens in either tokenizer. */
@@ -69,6 +74,7 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         serveLoad: { clients: [1, 4], requestsPerClient: 4, maxTokens: 32, parallel: 4, roundSeconds: 120 },
         constrainedReps: 3,
         batchingTokens: 0,
+        embeddingsReps: 3,
       }
     : {
         ...common,
@@ -83,13 +89,36 @@ export function benchSettings(request: SettingsRequest): BenchSettings {
         serveLoad: { clients: [1, 4, 8], requestsPerClient: 8, maxTokens: 64, parallel: 4, roundSeconds: 300 },
         constrainedReps: 5,
         batchingTokens: 32,
+        embeddingsReps: 7,
       };
   if (request.reps !== undefined) {
     const reps = request.reps;
     Object.assign(settings, { shortReps: reps, longReps: reps, coldReps: reps, chatTurnReps: reps, downloadReps: reps });
   }
   if (request.skipDownload) settings.downloadBytes = 0;
+  if (request.modelsOnly) Object.assign(settings, { downloadBytes: 0, serveLoad: null, constrainedReps: 0, batchingTokens: 0, embeddingsReps: 0 });
   return settings;
+}
+
+/** The run's settings as `model` runs them, narrowed by its own plan: repetitions capped, contexts replaced. */
+export function modelSettings(settings: BenchSettings, model: BenchModel): BenchSettings {
+  const plan = model.plan;
+  if (!plan) return settings;
+  const cap = (run: number, own: number | undefined): number => Math.min(run, own ?? run);
+  return {
+    ...settings,
+    shortReps: cap(settings.shortReps, plan.shortReps),
+    longReps: cap(settings.longReps, plan.longReps),
+    coldReps: cap(settings.coldReps, plan.coldReps),
+    chatTurnReps: cap(settings.chatTurnReps, plan.chatTurnReps),
+    tableContexts: plan.tableContexts ?? settings.tableContexts,
+    chartContexts: plan.chartContexts ?? settings.chartContexts,
+  };
+}
+
+/** Why `model` leaves `peer` out, or undefined when it runs it. */
+export function leftOutReason(model: BenchModel, peer: PeerId): string | undefined {
+  return model.plan?.leaveOut?.[peer];
 }
 
 /** The plan of the table's columns (warm TTFT, prefill, decode at the table's contexts). */

@@ -32,6 +32,7 @@ export function reportMarkdown(results: BenchResults): string {
     '',
   ];
   for (const model of results.models) lines.push(...modelSection(results, model));
+  for (const model of results.unmeasuredModels ?? []) lines.push(`## ${model.label}`, '', `Not measured: ${model.reason}`, '');
   lines.push(...downloadSection(results));
   lines.push(...serveLoadSection(results));
   lines.push(...constrainedSection(results));
@@ -66,6 +67,7 @@ function modelSection(results: BenchResults, model: ModelResult): string[] {
     `${config.layers} layers, hidden ${config.hidden}, ${config.heads} heads (${config.kvHeads} KV), intermediate ${config.intermediate}, vocabulary ${config.vocab}. ` +
       `Weights read per token: ${formatBytes(model.weights.bytesPerToken)} (plus ${formatBytes(model.weights.indexedBytes)} only indexed by row); KV cache: ${formatBytes(model.kvBytesPerContextToken)} per context token.`,
     '',
+    ...ownPlan(model),
     ...markdownTable(header, rows),
     '',
     'Speed ratios, owm ÷ peer (above 1: owm is faster; owm = the in-process API warm, the CLI cold):',
@@ -77,6 +79,18 @@ function modelSection(results: BenchResults, model: ModelResult): string[] {
     ...footnotes(model),
   ];
   return lines;
+}
+
+/** The model's own, smaller plan, where it has one. */
+function ownPlan(model: ModelResult): string[] {
+  const { plan } = model;
+  if (!plan) return [];
+  return [
+    `A plan of its own, to keep the full run within its time: medians of ${plan.shortReps} runs (short prompts) and ${plan.longReps} (longer), ` +
+      `cold start over ${plan.coldReps} fresh processes, decode at ${plan.tableContexts.join(' and ')} tokens of context` +
+      `${plan.chartContexts.length === 0 ? ', no chart-only contexts' : ''}${plan.chatTurnReps === 0 ? ', no chat turn' : ''}.`,
+    '',
+  ];
 }
 
 function ratioRows(results: BenchResults, model: ModelResult): string[][] {
@@ -109,7 +123,9 @@ function ratioRows(results: BenchResults, model: ModelResult): string[][] {
 
 function decodeVsContext(results: BenchResults, model: ModelResult): string[] {
   const ids = ['owm-api', 'transformers-js', 'floor'] as const;
-  const rows = results.settings.chartContexts.map((context) => [
+  const contexts = (model.plan ?? results.settings).chartContexts;
+  if (contexts.length === 0) return [];
+  const rows = contexts.map((context) => [
     String(context),
     ...ids.map((id) => rate(runAt(peer(model, id), context)?.decodeTokensPerSecond.median)),
     rate(roofline(results, model, context)),

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.js';
-import { BATCHING_MODEL, BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BATCHING_MODEL, BENCH_MODELS, type BenchModel, type ModelPlan } from './bench-models.js';
 import { BATCHING_STREAMS, measureBatchedDecoding } from './batched-decoding.js';
 import type { BenchResults, ModelResult } from './bench-results.js';
-import { benchSettings, chartOnlyPlan, tablePlan, type BenchSettings } from './bench-settings.js';
+import { benchSettings, chartOnlyPlan, leftOutReason, modelSettings, tablePlan, type BenchSettings } from './bench-settings.js';
 import { decodeVsContextSvg } from './chart-svg.js';
 import { measureDownloadThroughput } from './download-throughput.js';
 import { embeddingsMarkdown, measureEmbeddings } from './embeddings/measure-embeddings.js';
@@ -16,7 +16,7 @@ import { measureFloor } from './peers/floor.js';
 import { measureLlamaCpp } from './peers/llama-cpp.js';
 import { measureOwmApi } from './peers/owm-api.js';
 import { measureOwmCli } from './peers/owm-cli.js';
-import { mergeChartRuns, type PeerReport, type PeerTarget } from './peers/peer-target.js';
+import { mergeChartRuns, notApplicable, type PeerId, type PeerReport, type PeerTarget } from './peers/peer-target.js';
 import { measureTransformersJs } from './peers/transformers-js.js';
 import { prepareGguf } from './prepare-gguf.js';
 import { prepareModel } from './prepare-model.js';
@@ -25,7 +25,7 @@ import { measureServeLoad } from './serve-load.js';
 import { measureConstrainedDecoding } from './constrained-decoding.js';
 import { kvBytesPerContextToken, weightTraffic } from './roofline.js';
 
-// `npm run bench [-- --quick] [--threads N] [--only MODEL] [--reps N] [--out DIR] [--skip-download]`:
+// `npm run bench [-- --quick] [--threads N] [--only MODEL] [--reps N] [--out DIR] [--skip-download] [--models-only]`:
 // measures owm against transformers.js, a bare ONNX Runtime loop, the memory roofline and
 // llama.cpp on synthetic models; progress on stderr, the markdown table on stdout at the end.
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -76,7 +76,16 @@ async function main(): Promise<number> {
     results.memoryBandwidthError = error instanceof Error ? error.message : String(error);
   }
 
-  for (const model of settings.models) results.models.push(await benchModel(model, settings));
+  for (const model of settings.models) {
+    try {
+      results.models.push(await benchModel(model, settings));
+    } catch (error) {
+      // One model that cannot be prepared (too large to write here) leaves the others' figures standing.
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`${model.id}: not measured: ${reason}`);
+      results.unmeasuredModels = [...(results.unmeasuredModels ?? []), { id: model.id, label: model.label, reason }];
+    }
+  }
 
   if (settings.downloadBytes > 0) {
     log(`download: owm pull against curl, ${Math.round(settings.downloadBytes / 1e6)} MB`);
@@ -88,7 +97,7 @@ async function main(): Promise<number> {
   }
 
   const loadModel = settings.models[0];
-  if (loadModel) {
+  if (loadModel && settings.serveLoad) {
     log(`serve load: owm serve on ${loadModel.id}`);
     try {
       const prepared = prepareModel(loadModel, MODELS_CACHE);
@@ -120,11 +129,13 @@ async function main(): Promise<number> {
     }
   }
 
-  log('embeddings: owm against transformers.js on an all-MiniLM-L6-v2-shaped encoder');
-  try {
-    results.embeddings = await measureEmbeddings(MODELS_CACHE, { batches: [1, 8, 64], reps: settings.set === 'quick' ? 3 : 7, threads: settings.threads }, log);
-  } catch (error) {
-    results.embeddingsError = error instanceof Error ? error.message : String(error);
+  if (settings.embeddingsReps > 0) {
+    log('embeddings: owm against transformers.js on an all-MiniLM-L6-v2-shaped encoder');
+    try {
+      results.embeddings = await measureEmbeddings(MODELS_CACHE, { batches: [1, 8, 64], reps: settings.embeddingsReps, threads: settings.threads }, log);
+    } catch (error) {
+      results.embeddingsError = error instanceof Error ? error.message : String(error);
+    }
   }
 
   results.wallSeconds = (performance.now() - started) / 1000;
@@ -135,7 +146,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function benchModel(model: BenchModel, settings: BenchSettings): Promise<ModelResult> {
+async function benchModel(model: BenchModel, runSettings: BenchSettings): Promise<ModelResult> {
+  const settings = modelSettings(runSettings, model);
   log(`${model.id}: preparing the synthetic model`);
   const prepared = prepareModel(model, MODELS_CACHE);
   if (prepared.writeSeconds > 0) log(`${model.id}: written in ${prepared.writeSeconds.toFixed(1)} s`);
@@ -149,7 +161,13 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
 
   const peers: PeerReport[] = [];
   // Peers on the chart also decode at the chart's other contexts, in a second process.
-  const step = async (name: string, measure: (target: PeerTarget) => Promise<PeerReport>, onChart: boolean): Promise<PeerReport> => {
+  const step = async (name: string, id: PeerId, measure: (target: PeerTarget) => Promise<PeerReport>, onChart: boolean): Promise<PeerReport> => {
+    const leftOut = leftOutReason(model, id);
+    if (leftOut) {
+      log(`${model.id}: ${name}: ${leftOut}`);
+      peers.push(notApplicable(id, leftOut));
+      return peers[peers.length - 1];
+    }
     log(`${model.id}: ${name}`);
     const report = await measure(table);
     if (onChart && report.measurement && extra.runs.length > 0) {
@@ -160,7 +178,7 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
     peers.push(report);
     return report;
   };
-  const api = await step('owm in-process API', measureOwmApi, true);
+  const api = await step('owm in-process API', 'owm-api', measureOwmApi, true);
   if (settings.chatTurnReps > 0 && api.measurement) {
     // In a process of its own, so that the table's peak RSS stays that of its prompts alone.
     log(`${model.id}: owm in-process API, a chat's second turn`);
@@ -168,13 +186,13 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
     api.measurement.chatTurn = chat.measurement?.chatTurn;
     if (!chat.measurement) log(`${model.id}: chat turn not measured: ${chat.reason}`);
   }
-  await step('owm CLI', measureOwmCli, false);
+  await step('owm CLI', 'owm-cli', measureOwmCli, false);
   // The floor runs the graph owm really loaded, which the load-time optimizer may have rewritten.
   const loaded = api.measurement?.extra?.modelPath;
   const graph = loaded && existsSync(loaded) ? loaded : original;
-  await step('floor', (target) => measureFloor(target, graph), true);
-  await step('transformers.js', measureTransformersJs, true);
-  await step('llama.cpp', (target) => measureLlamaCpp(target, gguf), false);
+  await step('floor', 'floor', (target) => measureFloor(target, graph), true);
+  await step('transformers.js', 'transformers-js', measureTransformersJs, true);
+  await step('llama.cpp', 'llama-cpp', (target) => measureLlamaCpp(target, gguf), false);
   return {
     id: model.id,
     label: model.label,
@@ -184,7 +202,13 @@ async function benchModel(model: BenchModel, settings: BenchSettings): Promise<M
     weights: weightTraffic(graph),
     kvBytesPerContextToken: kvBytesPerContextToken(prepared.config),
     peers,
+    ...(model.plan ? { plan: pickPlan(settings) } : {}),
   };
+}
+
+function pickPlan(settings: BenchSettings): Required<Omit<ModelPlan, 'leaveOut'>> {
+  const { shortReps, longReps, coldReps, chatTurnReps, tableContexts, chartContexts } = settings;
+  return { shortReps, longReps, coldReps, chatTurnReps, tableContexts, chartContexts };
 }
 
 function writeOutputs(outDir: string, results: BenchResults, markdown: string): void {

@@ -1,5 +1,5 @@
 export { createModelWeights } from './create-model-weights.js';
-export { LLAMA32_1B, QWEN25_05B, SMOLLM2_135M, TINY } from './model-shapes.js';
+export { LLAMA32_1B, MISTRAL_7B, QWEN25_05B, QWEN25_15B, SMOLLM2_135M, TINY } from './model-shapes.js';
 export type {
   ModelShape,
   SyntheticArch,

@@ -50,3 +50,32 @@ export const LLAMA32_1B: ModelShape = {
   ropeTheta: 500000,
   tieEmbeddings: true,
 };
+
+/**
+ * Qwen2.5-1.5B's shapes (qwen2, with q/k/v biases): the architecture of the registry's
+ * deepseek-r1-distill (DeepSeek-R1-Distill-Qwen-1.5B).
+ */
+export const QWEN25_15B: ModelShape = {
+  layers: 28,
+  hidden: 1536,
+  heads: 12,
+  kvHeads: 2,
+  intermediate: 8960,
+  vocab: 151936,
+  maxPositions: 32768,
+  ropeTheta: 1000000,
+  tieEmbeddings: true,
+};
+
+/** Mistral-7B-Instruct-v0.2's shapes (llama architecture, untied lm_head), as the registry's mistral-7b. */
+export const MISTRAL_7B: ModelShape = {
+  layers: 32,
+  hidden: 4096,
+  heads: 32,
+  kvHeads: 8,
+  intermediate: 14336,
+  vocab: 32000,
+  maxPositions: 32768,
+  ropeTheta: 1000000,
+  tieEmbeddings: false,
+};
