@@ -87,6 +87,21 @@ describe('reportMarkdown', () => {
   });
 });
 
+describe('reportMarkdown on a model with a plan of its own', () => {
+  test('says what the plan came to, drops the empty chart table and names models not measured with the reason', () => {
+    const results = fixture();
+    results.models[0].plan = { shortReps: 2, longReps: 1, coldReps: 2, chatTurnReps: 0, tableContexts: [128, 2048], chartContexts: [] };
+    results.unmeasuredModels = [{ id: 'big', label: 'Big (genai)', reason: 'too large to write here' }];
+    const markdown = reportMarkdown(results);
+    assert.match(
+      markdown,
+      /A plan of its own, to keep the full run within its time: medians of 2 runs \(short prompts\) and 1 \(longer\), cold start over 2 fresh processes, decode at 128 and 2048 tokens of context, no chart-only contexts, no chat turn\./,
+    );
+    assert.doesNotMatch(markdown, /Decode tok\/s by context/);
+    assert.match(markdown, /## Big \(genai\)\n\nNot measured: too large to write here\n/);
+  });
+});
+
 describe('decodeVsContextSvg', () => {
   test('draws one line per peer with numbers and says which peer has none', () => {
     const results = fixture();
