@@ -152,7 +152,8 @@ function footnotes(model: ModelResult): string[] {
     if (report.coldReason && report.coldReason !== report.reason) lines.push(`- ${PEER_NAMES[report.peer]} cold start: ${report.coldReason}`);
     if (report.chartReason) lines.push(`- ${PEER_NAMES[report.peer]} chart contexts: ${report.chartReason}`);
   }
-  lines.push(`- Graph loaded by owm (and run by the floor): ${model.graph}`);
+  const floorRan = peer(model, 'floor')?.measurement !== undefined;
+  lines.push(`- Graph loaded by owm${floorRan ? ' (and run by the floor)' : ''}: ${model.graph}`);
   if (model.optimization) lines.push(`- owm's load-time optimization: ${model.optimization}`);
   const reference = peer(model, 'owm-api')?.measurement?.firstTokens ?? [];
   if (reference.length > 0) {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { BenchResults, ModelResult } from '../../bench/bench-results.js';
 import { benchSettings } from '../../bench/bench-settings.js';
 import { decodeVsContextSvg } from '../../bench/chart-svg.js';
-import type { PeerReport } from '../../bench/peers/peer-target.js';
+import { notApplicable, type PeerReport } from '../../bench/peers/peer-target.js';
 import type { RunResult } from '../../bench/peers/peer-protocol.js';
 import { reportMarkdown } from '../../bench/report-markdown.js';
 import { TINY } from '../support/synthetic-model/index.js';
@@ -92,12 +92,15 @@ describe('reportMarkdown on a model with a plan of its own', () => {
     const results = fixture();
     results.models[0].plan = { shortReps: 2, longReps: 1, coldReps: 2, chatTurnReps: 0, tableContexts: [128, 2048], chartContexts: [] };
     results.unmeasuredModels = [{ id: 'big', label: 'Big (genai)', reason: 'too large to write here' }];
+    results.models[0].peers = results.models[0].peers.map((report) => (report.peer === 'floor' ? notApplicable('floor', 'left out on big shapes') : report));
     const markdown = reportMarkdown(results);
     assert.match(
       markdown,
       /A plan of its own, to keep the full run within its time: medians of 2 runs \(short prompts\) and 1 \(longer\), cold start over 2 fresh processes, decode at 128 and 2048 tokens of context, no chart-only contexts, no chat turn\./,
     );
     assert.doesNotMatch(markdown, /Decode tok\/s by context/);
+    assert.match(markdown, /- floor \(bare ORT loop\): left out on big shapes\n- Graph loaded by owm: /);
+    assert.match(reportMarkdown(fixture()), /- Graph loaded by owm \(and run by the floor\): /);
     assert.match(markdown, /## Big \(genai\)\n\nNot measured: too large to write here\n/);
   });
 });
