@@ -19,6 +19,9 @@ export interface ModelPlan {
   leaveOut?: Partial<Record<PeerId, string>>;
 }
 
+/** What a model's plan came to once applied to the run's settings (the peers it leaves out aside). */
+export type AppliedPlan = Required<Omit<ModelPlan, 'leaveOut'>>;
+
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
 export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless'>> {
   /** Short id, also the folder name and the `--only` value (`smollm2-135m-q4`). */

@@ -1,6 +1,6 @@
 import type { EmbeddingSpeed } from './embeddings/measure-embeddings.js';
 import type { SyntheticModelConfig } from '../test/support/synthetic-model/index.js';
-import type { ModelPlan } from './bench-models.js';
+import type { AppliedPlan } from './bench-models.js';
 import type { BenchSettings } from './bench-settings.js';
 import type { DownloadThroughput } from './download-throughput.js';
 import type { MachineInfo } from './machine-info.js';
@@ -24,7 +24,7 @@ export interface ModelResult {
   kvBytesPerContextToken: number;
   peers: PeerReport[];
   /** What the model's own, smaller plan came to, when it has one (peers it leaves out carry the reason). */
-  plan?: Required<Omit<ModelPlan, 'leaveOut'>>;
+  plan?: AppliedPlan;
 }
 
 /** A model of the set that was not measured, and why. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.js';
-import { BATCHING_MODEL, BENCH_MODELS, type BenchModel, type ModelPlan } from './bench-models.js';
+import { BATCHING_MODEL, BENCH_MODELS, type AppliedPlan, type BenchModel } from './bench-models.js';
 import { BATCHING_STREAMS, measureBatchedDecoding } from './batched-decoding.js';
 import type { BenchResults, ModelResult } from './bench-results.js';
 import { benchSettings, chartOnlyPlan, leftOutReason, modelSettings, tablePlan, type BenchSettings } from './bench-settings.js';
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     try {
       results.models.push(await benchModel(model, settings));
     } catch (error) {
-      // One model that cannot be prepared (too large to write here) leaves the others' figures standing.
+      // A model that fails (one too large to write here) leaves the others' figures standing.
       const reason = error instanceof Error ? error.message : String(error);
       log(`${model.id}: not measured: ${reason}`);
       results.unmeasuredModels = [...(results.unmeasuredModels ?? []), { id: model.id, label: model.label, reason }];
@@ -165,8 +165,9 @@ async function benchModel(model: BenchModel, runSettings: BenchSettings): Promis
     const leftOut = leftOutReason(model, id);
     if (leftOut) {
       log(`${model.id}: ${name}: ${leftOut}`);
-      peers.push(notApplicable(id, leftOut));
-      return peers[peers.length - 1];
+      const report = notApplicable(id, leftOut);
+      peers.push(report);
+      return report;
     }
     log(`${model.id}: ${name}`);
     const report = await measure(table);
@@ -202,11 +203,11 @@ async function benchModel(model: BenchModel, runSettings: BenchSettings): Promis
     weights: weightTraffic(graph),
     kvBytesPerContextToken: kvBytesPerContextToken(prepared.config),
     peers,
-    ...(model.plan ? { plan: pickPlan(settings) } : {}),
+    ...(model.plan ? { plan: appliedPlan(settings) } : {}),
   };
 }
 
-function pickPlan(settings: BenchSettings): Required<Omit<ModelPlan, 'leaveOut'>> {
+function appliedPlan(settings: BenchSettings): AppliedPlan {
   const { shortReps, longReps, coldReps, chatTurnReps, tableContexts, chartContexts } = settings;
   return { shortReps, longReps, coldReps, chatTurnReps, tableContexts, chartContexts };
 }
