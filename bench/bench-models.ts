@@ -44,7 +44,7 @@ const FLOOR_LEFT_OUT = 'left out on shapes of a billion weights and more, to kee
 /** Shapes of 1–2 billion weights: every column once or twice, no chart-only contexts, no chat turn, no floor. */
 const BILLION_PLAN: ModelPlan = { shortReps: 2, longReps: 1, coldReps: 2, chatTurnReps: 0, chartContexts: [], leaveOut: { floor: FLOOR_LEFT_OUT } };
 
-/** 7B: one repetition of the short columns only (a 2,048-token prefill takes minutes on two cores). */
+/** 7B: one repetition, no decode at 2,048 (its prefill alone would take about 1.5 minutes per peer on two cores). */
 const SEVEN_B_PLAN: ModelPlan = { shortReps: 1, longReps: 1, coldReps: 1, chatTurnReps: 0, tableContexts: [128], chartContexts: [], leaveOut: { floor: FLOOR_LEFT_OUT } };
 
 /** The batched-decoding line's model: Llama-3.2-1B's shapes, q4 as transformers.js publishes it (over 2 GB in fp32: external data). */
