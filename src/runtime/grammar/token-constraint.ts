@@ -9,9 +9,6 @@ import type { LogitsProcessor } from '../sampling/index.js';
 export class TokenConstraint implements LogitsProcessor {
   private bitmask: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private saved = new Float32Array(0);
-  /** Time spent computing masks, for the benchmark. */
-  maskMs = 0;
-  masks = 0;
 
   constructor(
     private readonly matcher: GrammarMatcher,
@@ -23,10 +20,7 @@ export class TokenConstraint implements LogitsProcessor {
    * a stop token may follow, so the loop can end without another forward pass.
    */
   async prepare(): Promise<boolean> {
-    const started = performance.now();
     this.bitmask = await this.matcher.getNextTokenBitmask();
-    this.maskMs += performance.now() - started;
-    this.masks++;
     return this.allowsMoreThanStop();
   }
 
