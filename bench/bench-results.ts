@@ -1,4 +1,4 @@
-import type { EmbeddingSpeed } from './embeddings/measure-embeddings.js';
+import type { EmbeddingSpeed } from './embeddings/embeddings-markdown.js';
 import type { SyntheticModelConfig } from '../test/support/synthetic-model/index.js';
 import type { AppliedPlan } from './bench-models.js';
 import type { BenchSettings } from './bench-settings.js';

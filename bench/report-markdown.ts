@@ -4,6 +4,7 @@ import type { BenchResults, ModelResult } from './bench-results.js';
 import type { PeerId, PeerReport } from './peers/peer-target.js';
 import type { RunResult } from './peers/peer-protocol.js';
 import { rooflineTokensPerSecond } from './roofline.js';
+import { embeddingsMarkdown } from './embeddings/embeddings-markdown.js';
 
 const PEER_NAMES: Record<PeerId, string> = {
   'owm-cli': 'owm (CLI, fresh process)',
@@ -37,6 +38,7 @@ export function reportMarkdown(results: BenchResults): string {
   lines.push(...serveLoadSection(results));
   lines.push(...constrainedSection(results));
   lines.push(...batchedDecodingSection(results));
+  lines.push(...embeddingsSection(results));
   return `${lines.join('\n')}\n`;
 }
 
@@ -216,6 +218,11 @@ function serveLoadSection(results: BenchResults): string[] {
 }
 
 /** The batched-decoding table: aggregate tokens/s by concurrent streams, batched and in turn. */
+function embeddingsSection(results: BenchResults): string[] {
+  if (results.embeddingsError) return ['## Embeddings', '', `Not measured: ${results.embeddingsError}`, ''];
+  return results.embeddings ? [embeddingsMarkdown(results.embeddings, results.settings.threads)] : [];
+}
+
 export function batchedDecodingSection(results: Pick<BenchResults, 'batching' | 'batchingError'>): string[] {
   if (results.batchingError) return ['## Batched decoding', '', `Not measured: ${results.batchingError}`, ''];
   const run = results.batching;

@@ -9,7 +9,7 @@ import type { BenchResults, ModelResult } from './bench-results.js';
 import { benchSettings, chartOnlyPlan, leftOutReason, modelSettings, tablePlan, type BenchSettings } from './bench-settings.js';
 import { decodeVsContextSvg } from './chart-svg.js';
 import { measureDownloadThroughput } from './download-throughput.js';
-import { embeddingsMarkdown, measureEmbeddings } from './embeddings/measure-embeddings.js';
+import { measureEmbeddings } from './embeddings/measure-embeddings.js';
 import { machineInfo } from './machine-info.js';
 import { measureMemoryBandwidth } from './memory-bandwidth.js';
 import { measureFloor } from './peers/floor.js';
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
   }
 
   results.wallSeconds = (performance.now() - started) / 1000;
-  const markdown = reportMarkdown(results) + (results.embeddings ? `\n${embeddingsMarkdown(results.embeddings, settings.threads)}` : '');
+  const markdown = reportMarkdown(results);
   writeOutputs(outDir, results, markdown);
   log(`done in ${results.wallSeconds.toFixed(0)} s; results in ${path.relative(process.cwd(), outDir) || '.'}`);
   process.stdout.write(markdown);

@@ -5,18 +5,11 @@ import type * as EmbeddingModelModule from '../../src/runtime/embedding/embeddin
 import { writeSyntheticEncoder, type EncoderShape } from '../../test/support/synthetic-encoder/index.js';
 import { wordpieceVocab } from '../../test/support/synthetic-encoder/write-wordpiece-tokenizer.js';
 import { importDist } from '../peers/dist-module.js';
+import { WORDS_PER_TEXT, type EmbeddingSpeed } from './embeddings-markdown.js';
 import { transformersSessionOptions } from '../peers/transformers-session-options.js';
 
 /** all-MiniLM-L6-v2's shapes: the encoder most people embed with first. */
 const MINILM_L6: EncoderShape = { layers: 6, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512 };
-const WORDS_PER_TEXT = 12;
-
-/** Texts per second for one batch size, both peers on the same folder and texts. */
-export interface EmbeddingSpeed {
-  texts: number;
-  owm: number;
-  transformersJs: number;
-}
 
 /** Batch sizes and repetitions of one run. */
 export interface EmbeddingBenchPlan {
@@ -52,19 +45,6 @@ export async function measureEmbeddings(cacheDir: string, plan: EmbeddingBenchPl
     await Promise.all([owm.dispose(), extractor.dispose()]);
   }
   return speeds;
-}
-
-/** The markdown table of a run: texts per second and owm's ratio. */
-export function embeddingsMarkdown(speeds: EmbeddingSpeed[], threads: number): string {
-  const rows = speeds.map(({ texts, owm, transformersJs }) => `| ${texts} | ${owm.toFixed(1)} | ${transformersJs.toFixed(1)} | ${(owm / transformersJs).toFixed(2)}× |`);
-  return [
-    `## Embeddings (all-MiniLM-L6-v2 shapes, ${WORDS_PER_TEXT}-word texts, ${threads} threads)`,
-    '',
-    '| texts per call | owm texts/s | transformers.js texts/s | owm / transformers.js |',
-    '| ---: | ---: | ---: | ---: |',
-    ...rows,
-    '',
-  ].join('\n');
 }
 
 /** `count` different texts of the tokenizer's words, varied in length around WORDS_PER_TEXT. */

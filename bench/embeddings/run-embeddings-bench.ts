@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../../src/runtime/physical-cores.js';
-import { embeddingsMarkdown, measureEmbeddings } from './measure-embeddings.js';
+import { embeddingsMarkdown } from './embeddings-markdown.js';
+import { measureEmbeddings } from './measure-embeddings.js';
 
 /** `npm run bench:embeddings`: the embeddings table alone (`npm run bench` includes it). */
 const cacheDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.cache', 'models');
