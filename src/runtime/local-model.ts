@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { isErrorCode, OwmError, RuntimeError } from '../errors.js';
+import { OwmError, RuntimeError } from '../errors.js';
 import type { SessionSettings } from './create-session.js';
 import { deferred, type Deferred } from './deferred.js';
 import { generateText, type GenerationRequest } from './generate-text.js';
@@ -9,6 +9,7 @@ import type { ModelLocation } from './load-decoder.js';
 import type { GenerationDefaults } from './load-generation-config.js';
 import { loadTextModel, type TextModel } from './load-text-model.js';
 import { SlotPool, type SlotTicket } from './slot-pool.js';
+import { deserializeError } from './worker-errors.js';
 import type { DecoderInfo, SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /** Facts about a loaded model. */
@@ -39,12 +40,7 @@ export function startModelWorker(): Worker {
   return new Worker(new URL('./model-worker.js', import.meta.url));
 }
 
-function deserialize(error: SerializedError): Error {
-  if (error.owm) return new OwmError(error.message, { code: isErrorCode(error.code) ? error.code : 'failure' });
-  const rebuilt = new RuntimeError(`Generation failed: ${error.message}`, { code: 'runtime' });
-  rebuilt.stack = error.stack;
-  return rebuilt;
-}
+const deserialize = (error: SerializedError): Error => deserializeError(error, 'Generation');
 
 /** What the main thread keeps of a token loop running in the worker. */
 interface RunningLoop {

@@ -1,12 +1,12 @@
 import { parentPort } from 'node:worker_threads';
-import { OwmError } from '../errors.js';
 import { BatchedDecoder, type BatchedSequence } from './batched-decoder.js';
 import { generateTokens, type SampledToken, type TokenPlan, type TokenRunStats } from './generate-tokens.js';
 import { GrammarCompilers } from './grammar/grammar-compilers.js';
 import type { KvDecoder } from './kv-decoder.js';
 import { loadDecoder, type LoadedDecoder } from './load-decoder.js';
 import type { SequenceDecoder } from './sequence-decoder.js';
-import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { serializeError } from './worker-errors.js';
+import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 // The worker owns the ONNX session: session.run blocks its thread for a whole step, which keeps
 // the main thread free to print tokens and to react to Ctrl-C at once. It works in token ids
@@ -38,14 +38,8 @@ let unloadRequested = false;
 
 const send = (reply: WorkerReply): void => port.postMessage(reply);
 
-function serialize(error: unknown): SerializedError {
-  if (error instanceof OwmError) return { message: error.message, code: error.code, owm: true };
-  const err = error instanceof Error ? error : new Error(String(error));
-  return { message: err.message, owm: false, stack: err.stack };
-}
-
 port.on('message', (message: WorkerRequest) => {
-  void handle(message).catch((error: unknown) => send({ type: 'error', error: serialize(error) }));
+  void handle(message).catch((error: unknown) => send({ type: 'error', error: serializeError(error) }));
 });
 
 async function handle(message: WorkerRequest): Promise<void> {
@@ -150,7 +144,7 @@ async function step(loop: Running): Promise<boolean> {
     }
     send({ type: 'done', requestId: loop.requestId, stats: next.value });
   } catch (error) {
-    send({ type: 'error', requestId: loop.requestId, error: serialize(error) });
+    send({ type: 'error', requestId: loop.requestId, error: serializeError(error) });
   }
   return false;
 }

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { OwmError } from '../../errors.js';
+import { serializeError } from '../worker-errors.js';
 import { EmbeddingModel } from './embedding-model.js';
 import type { EmbedderReply, EmbedderRequest } from './worker-embedder.js';
 
@@ -12,12 +12,7 @@ let model: EmbeddingModel | undefined;
 
 port.on('message', (message: EmbedderRequest) => {
   void handle(message).catch((error: unknown) => {
-    const err = error instanceof Error ? error : new Error(String(error));
-    const reply: EmbedderReply = {
-      type: 'error',
-      requestId: message.type === 'embed' ? message.requestId : undefined,
-      error: { message: err.message, code: error instanceof OwmError ? error.code : undefined },
-    };
+    const reply: EmbedderReply = { type: 'error', requestId: message.type === 'embed' ? message.requestId : undefined, error: serializeError(error) };
     port.postMessage(reply);
   });
 });

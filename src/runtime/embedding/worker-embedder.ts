@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import { isErrorCode, OwmError } from '../../errors.js';
 import type { EmbeddingSpec } from '../../registry/model-entry-schema.js';
 import type { SessionSettings } from '../create-session.js';
 import { deferred, type Deferred } from '../deferred.js';
 import type { ModelLocation } from '../load-decoder.js';
+import { deserializeError } from '../worker-errors.js';
+import type { SerializedError } from '../worker-protocol.js';
 import type { EmbedOptions, Embeddings, EmbeddingInfo } from './embedding-model.js';
 
 /** What the main thread asks the embedding worker. */
@@ -16,7 +17,7 @@ export type EmbedderRequest =
 export type EmbedderReply =
   | { type: 'loaded'; info: EmbeddingInfo }
   | { type: 'embedded'; requestId: number; embeddings: Embeddings }
-  | { type: 'error'; requestId?: number; error: { message: string; code?: string } }
+  | { type: 'error'; requestId?: number; error: SerializedError }
   | { type: 'disposed' };
 
 /**
@@ -91,6 +92,4 @@ export class WorkerEmbedder {
   }
 }
 
-function rebuild(error: { message: string; code?: string }): OwmError {
-  return new OwmError(error.message, { code: isErrorCode(error.code) ? error.code : 'failure' });
-}
+const rebuild = (error: SerializedError): Error => deserializeError(error, 'Embedding');
