@@ -23,3 +23,13 @@ export async function* chatDeltas(pieces: AsyncIterable<string>, format: ToolCal
   const rest = parser.flush();
   if (rest.content || rest.calls.length > 0) yield rest;
 }
+
+/** A whole reply from its deltas: all the text, and every call in order. */
+export async function collectDeltas(deltas: AsyncIterable<ChatDelta>): Promise<ChatDelta> {
+  const whole: ChatDelta = { content: '', calls: [] };
+  for await (const delta of deltas) {
+    whole.content += delta.content;
+    whole.calls.push(...delta.calls);
+  }
+  return whole;
+}

@@ -14,7 +14,7 @@ import type { ChatMessage } from '../runtime/render-chat-template.js';
 import { ANY_JSON_OBJECT_SCHEMA, jsonGrammar, type GrammarSpec } from '../runtime/grammar/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { detectToolCallFormat } from '../runtime/tools/index.js';
-import { chatDeltas, type ChatDelta } from './chat-deltas.js';
+import { chatDeltas, collectDeltas, type ChatDelta } from './chat-deltas.js';
 import { templateToolCalls, toolDefinitionsOf } from './tool-definitions.js';
 import { listServedModels, type ServedModel } from './list-served-models.js';
 import { ollamaChatRequest, ollamaGenerateRequest, ollamaModelRequest, type OllamaOptions } from './ollama-schemas.js';
@@ -228,11 +228,7 @@ async function answer(c: Context, started: StartedGeneration, streamed: boolean,
   const line = (fields: Record<string, unknown>): Record<string, unknown> => ({ model: started.model, created_at: new Date().toISOString(), ...fields });
   const deltas = chatDeltas(started.pieces, started.toolFormat);
   if (!streamed) {
-    const whole: ChatDelta = { content: '', calls: [] };
-    for await (const delta of deltas) {
-      whole.content += delta.content;
-      whole.calls.push(...delta.calls);
-    }
+    const whole = await collectDeltas(deltas);
     const stats = await started.stats;
     return c.json(line({ ...content(whole), ...finalFields(stats, started, performance.now() - began) }));
   }

@@ -7,7 +7,7 @@ import type { SampledToken } from '../runtime/generate-tokens.js';
 import { toApiError } from './api-error.js';
 import { ANY_JSON_OBJECT_SCHEMA, jsonGrammar, type GrammarSpec } from '../runtime/grammar/index.js';
 import type { ToolCall, ToolChoice } from '../runtime/tools/index.js';
-import { chatDeltas } from './chat-deltas.js';
+import { chatDeltas, collectDeltas } from './chat-deltas.js';
 import { templateToolCalls, toolDefinitionsOf } from './tool-definitions.js';
 import { listServedModels } from './list-served-models.js';
 import { chatLogprobs, completionLogprobs } from './openai-logprobs.js';
@@ -58,12 +58,7 @@ export function openaiRoutes(context: ServeContext): Hono {
         });
       }, (stats) => chunk(reply, 'chat.completion.chunk', { index: 0, delta: {}, logprobs: null, finish_reason: finishReason(stats, callCount > 0) }));
     }
-    let content = '';
-    const calls: ToolCall[] = [];
-    for await (const delta of deltas) {
-      content += delta.content;
-      calls.push(...delta.calls);
-    }
+    const { content, calls } = await collectDeltas(deltas);
     const stats = await started.stats;
     const message = {
       role: 'assistant',
