@@ -3,7 +3,7 @@ import { RuntimeError } from '../errors.js';
 import { BatchedKvStore } from './batched-kv-store.js';
 import { commonPrefixLength } from './common-prefix-length.js';
 import { deferred, type Deferred } from './deferred.js';
-import { float16ToFloat32 } from './float16.js';
+import { logitsRow } from './logits-row.js';
 import type { GraphSignature } from './graph-signature.js';
 import type { SequenceDecoder } from './sequence-decoder.js';
 
@@ -166,14 +166,7 @@ export class BatchedDecoder {
       this.store.write(outputs, row, step.slot, lengths[row] as number);
       const cached = this.idsOf(step.slot);
       for (const id of step.ids) cached.push(id);
-      return rowLogits(outputs.logits as ort.Tensor, row);
+      return logitsRow(outputs.logits as ort.Tensor, row);
     });
   }
-}
-
-/** Batch row `row` of logits [batch, 1, vocab], as float32. */
-function rowLogits(logits: ort.Tensor, row: number): Float32Array {
-  const vocab = Number(logits.dims[logits.dims.length - 1]);
-  const values = (logits.data as Float32Array | Uint16Array).subarray(row * vocab, (row + 1) * vocab);
-  return values instanceof Uint16Array ? float16ToFloat32(values) : values;
 }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { commonPrefixLength } from './common-prefix-length.js';
-import { float16ToFloat32 } from './float16.js';
+import { logitsRow } from './logits-row.js';
 import type { GraphSignature } from './graph-signature.js';
 import type { SequenceDecoder } from './sequence-decoder.js';
 
@@ -154,7 +154,7 @@ export class KvDecoder implements SequenceDecoder {
       }
       const outputs = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
       this.advance(ids);
-      return lastRow(outputs.logits);
+      return logitsRow(outputs.logits);
     }
     const outputs = await this.session.run(feeds, this.fetchNames);
     if (this.strategy === 'append') {
@@ -163,14 +163,14 @@ export class KvDecoder implements SequenceDecoder {
         this.appendRows(layer.pastValue, outputs[layer.presentValue], count);
       }
       this.advance(ids);
-      return lastRow(outputs.logits);
+      return logitsRow(outputs.logits);
     }
     for (const layer of signature.layers) {
       this.past.set(layer.pastKey, outputs[layer.presentKey]);
       this.past.set(layer.pastValue, outputs[layer.presentValue]);
     }
     this.advance(ids);
-    return lastRow(outputs.logits);
+    return logitsRow(outputs.logits);
   }
 
   /** Records `ids` as cached after a successful run. */
@@ -188,11 +188,4 @@ export class KvDecoder implements SequenceDecoder {
       target.set(source.subarray(head * block, (head + 1) * block), (head * this.capacity + this.length) * headDim);
     }
   }
-}
-
-function lastRow(logits: ort.Tensor): Float32Array {
-  const vocab = Number(logits.dims[logits.dims.length - 1]);
-  const start = logits.data.length - vocab;
-  if (logits.type === 'float16') return float16ToFloat32((logits.data as Uint16Array).subarray(start));
-  return (logits.data as Float32Array).subarray(start);
 }
