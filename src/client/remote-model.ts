@@ -129,9 +129,8 @@ export class RemoteModel implements TextGenerator {
 /** `--format json` and `--schema` as OpenAI's response_format, which owm serve, vLLM and llama-server enforce. */
 function responseFormatOf(grammar: GrammarSpec): OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema {
   if (grammar.type !== 'json-schema') throw new Error('only JSON Schema grammars travel to a server');
-  const schema = JSON.parse(grammar.schema) as Record<string, unknown>;
   if (grammar.schema === JSON.stringify(ANY_JSON_OBJECT_SCHEMA)) return { type: 'json_object' };
-  return { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } };
+  return { type: 'json_schema', json_schema: { name: 'answer', schema: JSON.parse(grammar.schema) as Record<string, unknown>, strict: true } };
 }
 
 function stopReasonOf(finish: string | null | undefined): StopReason {
