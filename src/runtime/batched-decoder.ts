@@ -70,17 +70,16 @@ export class BatchedDecoder {
     };
     const ids = (): number[] => this.idsOf(slot);
     return {
-      reset: (capacity = 0) => {
+      // The capacity announced is not reserved: each run reserves what it needs (see BatchedKvStore).
+      reset: () => {
         join();
         ids().length = 0;
-        this.store.reserve(slot, capacity);
       },
-      startSequence: (promptIds, capacity) => {
+      startSequence: (promptIds) => {
         join();
         const kept = Math.max(0, Math.min(commonPrefixLength(ids(), promptIds), promptIds.length - 1));
         // The rows after the kept ones stay in the buffer, hidden by the attention mask until overwritten.
         ids().length = kept;
-        this.store.reserve(slot, capacity);
         return kept;
       },
       forward: (fed) => {
@@ -157,7 +156,7 @@ export class BatchedDecoder {
       {
         input_ids: new ort.Tensor('int64', inputIds, [count, fed]),
         attention_mask: new ort.Tensor('int64', mask, [count, width]),
-        ...this.store.pastFeeds(first, count),
+        ...this.store.pastFeeds(first, count, width === fed),
       },
       this.fetchNames,
     );

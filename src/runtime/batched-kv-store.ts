@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GraphSignature } from './graph-signature.js';
+import { kvCapacity } from './kv-capacity.js';
 
 type KvArray = Float32Array | Uint16Array;
 
@@ -8,6 +9,7 @@ type KvArray = Float32Array | Uint16Array;
  * headDim]: a slot's rows are one contiguous region, so a run over slots [first, first + count)
  * takes a view of the buffer (no copy), whether it is one slot's prefill or a batched step. Every
  * slot has the same capacity; it grows, like the slot count, by reallocating and keeping the rows.
+ * The graph's attention reads every row of a view, so capacity grows only as far as tokens need.
  */
 export class BatchedKvStore {
   private readonly buffers = new Map<string, KvArray>();
@@ -16,20 +18,20 @@ export class BatchedKvStore {
 
   constructor(private readonly signature: GraphSignature) {}
 
-  /** Room for `slot` and `tokens` rows in every slot; grows to at least twice the capacity when it must grow. */
+  /** Room for `slot` and `tokens` rows in every slot; grows in steps (`kvCapacity`) when it must grow. */
   reserve(slot: number, tokens: number): void {
     const slots = Math.max(this.slots, slot + 1);
-    const capacity = tokens > this.capacity ? Math.max(tokens, 2 * this.capacity) : this.capacity;
+    const capacity = tokens > this.capacity ? kvCapacity(tokens) : this.capacity;
     if (slots !== this.slots || capacity !== this.capacity) this.reallocate(slots, capacity);
   }
 
-  /** The past inputs (`past_key_values.*`) of slots [first, first + count). */
-  pastFeeds(first: number, count: number): Record<string, ort.Tensor> {
+  /** The past inputs (`past_key_values.*`) of slots [first, first + count); of no rows when `empty` (a prompt over an empty cache). */
+  pastFeeds(first: number, count: number, empty = false): Record<string, ort.Tensor> {
     const { kvType, kvHeads, headDim } = this.signature;
-    const size = this.slotSize;
+    const size = empty ? 0 : this.slotSize;
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, buffer] of this.buffers) {
-      feeds[name] = new ort.Tensor(kvType, buffer.subarray(first * size, (first + count) * size), [count, kvHeads, this.capacity, headDim]);
+      feeds[name] = new ort.Tensor(kvType, buffer.subarray(first * size, (first + count) * size), [count, kvHeads, empty ? 0 : this.capacity, headDim]);
     }
     return feeds;
   }

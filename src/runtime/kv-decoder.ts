@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { commonPrefixLength } from './common-prefix-length.js';
+import { kvCapacity } from './kv-capacity.js';
 import { logitsRow } from './logits-row.js';
 import type { GraphSignature } from './graph-signature.js';
 import type { SequenceDecoder } from './sequence-decoder.js';
@@ -13,7 +14,9 @@ import type { SequenceDecoder } from './sequence-decoder.js';
  *   fetched buffer into a new one after each run;
  * - `append`: the same buffers as `past` inputs, but the graph returns only the new rows
  *   (`present_rows.*`, owm's fused graphs), which are copied into place here: nothing of the
- *   cache's size is allocated per step.
+ *   cache's size is allocated per step. The buffers grow in steps (`kvCapacity`) rather than to
+ *   the capacity announced, since the graph's attention reads every row it is given, and a
+ *   prompt over an empty cache is fed an empty past.
  */
 export type KvStrategy = 'grow' | 'shared' | 'append';
 
@@ -59,17 +62,19 @@ export class KvDecoder implements SequenceDecoder {
 
   /**
    * Empties the cache for a new sequence. `capacity` (prompt and reply tokens), when known, lets
-   * the shared and append strategies allocate their buffers once; otherwise they grow as needed.
+   * the shared strategy allocate its buffers once; the others grow as needed.
    */
   reset(capacity = 0): void {
     this.cachedIds = [];
-    if (this.preallocated) {
-      if (capacity > this.capacity) this.allocateBuffers(capacity);
-      return;
-    }
+    if (this.strategy === 'shared' && capacity > this.capacity) this.allocateBuffers(capacity);
+    if (!this.preallocated) this.past = this.emptyPast();
+  }
+
+  /** Cache inputs of no rows, for a graph's first run. */
+  private emptyPast(): Map<string, ort.Tensor> {
     const { kvType, kvHeads, headDim, layers } = this.signature;
     const empty = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);
-    this.past = new Map(layers.flatMap((layer) => [[layer.pastKey, empty], [layer.pastValue, empty]]));
+    return new Map(layers.flatMap((layer) => [[layer.pastKey, empty], [layer.pastValue, empty]]));
   }
 
   /**
@@ -86,7 +91,7 @@ export class KvDecoder implements SequenceDecoder {
     if (this.strategy === 'grow') this.truncateGrown(kept);
     // The fixed-capacity buffers keep their later rows, which the attention mask hides until overwritten.
     this.cachedIds.length = kept;
-    if (this.preallocated && capacity > this.capacity) this.allocateBuffers(capacity);
+    if (this.strategy === 'shared' && capacity > this.capacity) this.allocateBuffers(capacity);
     return kept;
   }
 
@@ -132,7 +137,8 @@ export class KvDecoder implements SequenceDecoder {
     const { signature } = this;
     const count = ids.length;
     const total = this.length + count;
-    if (this.preallocated && total > this.capacity) this.allocateBuffers(Math.max(total, 2 * this.capacity, 256));
+    if (this.strategy === 'shared' && total > this.capacity) this.allocateBuffers(Math.max(total, 2 * this.capacity, 256));
+    if (this.strategy === 'append' && total > this.capacity) this.allocateBuffers(kvCapacity(total));
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, count]),
     };
@@ -144,7 +150,8 @@ export class KvDecoder implements SequenceDecoder {
     }
     if (signature.hasNumLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     if (signature.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(this.length > 0 ? 1 : 0), [1]);
-    for (const [name, tensor] of this.past) feeds[name] = tensor;
+    const past = this.strategy === 'append' && this.length === 0 ? this.emptyPast() : this.past;
+    for (const [name, tensor] of past) feeds[name] = tensor;
 
     if (this.strategy === 'shared') {
       const fetches: Record<string, ort.Tensor | null> = { logits: null };

@@ -192,7 +192,7 @@ describe('owm run', () => {
     const args = ['run', 'acme/tiny-llama-q4', 'Hello', '--max-tokens', '10', ...GREEDY, '--verbose'];
     const first = await runOwm(args, own);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stderr, /note: graph optimized now \(.*GroupQueryAttention.*accuracy_level → 4/);
+    assert.match(first.stderr, /note: graph optimized now \(.*attention reading the KV cache in place.*accuracy_level → 4/);
     const second = await runOwm(args, own);
     assert.match(second.stderr, /note: optimized graph from cache/);
     assert.equal(second.stdout, first.stdout);

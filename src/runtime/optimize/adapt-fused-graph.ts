@@ -4,6 +4,7 @@ import type { FusedGraph } from './build-fused-graph.js';
 import { fastAccuracyAttributes, FAST_ACCURACY_LEVEL, lastPosition, lastPositionLogits, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
+import { groupQueryAttentionReplacer } from './replace-group-query-attention.js';
 
 const PRESENT = /^present\.(\d+)\.(key|value)$/;
 // What may stand between lm_head's matrix product and the logits output (fp16 graphs cast back).
@@ -12,9 +13,11 @@ const LM_HEAD_OPS = new Set(['MatMul', 'MatMulNBits']);
 
 /**
  * Gives a graph that is already fused (GroupQueryAttention: onnxruntime-genai builder exports) what
- * owm's own fused graphs have: KV outputs holding only the new rows, lm_head on the last position
- * when its pattern is found, and, unless `exact`, `MatMulNBits` at `accuracy_level=4`. Every other
- * node and weight stays as it is, whatever the architecture.
+ * owm's own fused graphs have: attention reading the KV cache in place where the node's features
+ * allow it (otherwise GroupQueryAttention stays, its new rows gathered from its present cache), KV
+ * outputs holding only the new rows, lm_head on the last position when its pattern is found, and,
+ * unless `exact`, `MatMulNBits` at `accuracy_level=4`. Every other node and weight stays as it is,
+ * whatever the architecture.
  */
 export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boolean }): FusedGraph {
   const graph = model.graph ?? {};
@@ -28,6 +31,12 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
 
   const w = new GraphWriter('/owm');
   const newRows = newRowsGatherer(w);
+  const replace = groupQueryAttentionReplacer(w, {
+    inputs: new Map((graph.input ?? []).map((input) => [input.name ?? '', input])),
+    initializers: new Map((graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor])),
+  });
+  // GroupQueryAttention nodes rewritten as cache attention, with the nodes that replace them.
+  const replacements = new Map<Onnx.INodeProto, Onnx.INodeProto[]>();
   const outputs: Onnx.IValueInfoProto[] = [];
   let layers = 0;
   for (const output of graph.output ?? []) {
@@ -36,17 +45,27 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
       outputs.push(output);
       continue;
     }
+    const [, layer, kind] = match;
     const attention = producer.get(output.name ?? '');
     if (attention?.opType !== 'GroupQueryAttention') throw notOptimizable(`${output.name} does not come from GroupQueryAttention`);
-    const internal = `/owm/present/${match[1]}.${match[2]}`;
-    attention.output = attention.output?.map((name) => (name === output.name ? internal : name));
-    const rows = `${PRESENT_ROWS_PREFIX}.${match[1]}.${match[2]}`;
-    newRows(internal, rows);
+    const rows = `${PRESENT_ROWS_PREFIX}.${layer}.${kind}`;
     outputs.push(presentRowsInfo(output, rows));
-    if (match[2] === 'key') layers++;
+    if (kind === 'key') layers++;
+    // Its key and value rows come out of the replacement together.
+    if (replacements.has(attention)) continue;
+    const [, presentKey, presentValue] = attention.output ?? [];
+    const written = w.nodes.length;
+    if (presentKey === `present.${layer}.key` && presentValue === `present.${layer}.value` && replace(attention, `${PRESENT_ROWS_PREFIX}.${layer}.key`, `${PRESENT_ROWS_PREFIX}.${layer}.value`)) {
+      replacements.set(attention, w.nodes.splice(written));
+      continue;
+    }
+    const internal = `/owm/present/${layer}.${kind}`;
+    attention.output = attention.output?.map((name) => (name === output.name ? internal : name));
+    newRows(internal, rows);
   }
   if (layers === 0) throw notOptimizable('no present.* KV outputs');
   const changes = [`KV outputs of ${layers} layers hold only the new rows (no whole-cache copy per token)`];
+  if (replacements.size > 0) changes.push(`GroupQueryAttention of ${replacements.size} layer${replacements.size === 1 ? '' : 's'} → attention reading the KV cache in place`);
 
   let lmHead = producer.get('logits');
   while (lmHead && LOGITS_PASS_THROUGH.has(lmHead.opType ?? '')) lmHead = producer.get(lmHead.input?.[0] ?? '');
@@ -70,10 +89,10 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
   }
   if (raisedAccuracy > 0) changes.push(`MatMulNBits accuracy_level → ${FAST_ACCURACY_LEVEL} on ${raisedAccuracy} of ${projections} projections`);
 
-  // Topological order: the lm_head slice right before lm_head, the KV slices after everything.
+  // Topological order: the lm_head slice right before lm_head, attention replacements in their node's place, the KV slices after everything.
   const lmHeadSlice = w.nodes.filter((node) => node.name?.startsWith('/owm/lm_head/'));
   const rest = w.nodes.filter((node) => !lmHeadSlice.includes(node));
-  const ordered = nodes.flatMap((node) => (node === lmHead ? [...lmHeadSlice, node] : [node]));
+  const ordered = nodes.flatMap((node) => (node === lmHead ? [...lmHeadSlice, node] : (replacements.get(node) ?? [node])));
   return {
     model: {
       ...model,

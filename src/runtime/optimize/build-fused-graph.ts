@@ -1,14 +1,11 @@
-import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
-import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
+import { cacheAttention } from './cache-attention.js';
+import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { rotaryCaches } from './rotary-caches.js';
 import type { DecoderConfig, DecoderParts, Subgraph } from './types.js';
-
-const { onnx } = onnxProto;
-const { INT32 } = onnx.TensorProto.DataType;
 
 /** A rebuilt decoder graph, its large initializers still referring to the original files, and what was changed. */
 export interface FusedGraph {
@@ -19,14 +16,15 @@ export interface FusedGraph {
 }
 
 /**
- * Rebuilds a decoder in the form onnxruntime-genai's model builder writes for the CPU:
- * `GroupQueryAttention` with rotary inside (cos/sin caches from the config, no `position_ids`),
- * `SimplifiedLayerNormalization` then `SkipSimplifiedLayerNormalization` (the residual adds fused
- * into the norms), SwiGLU, and `lm_head` on the last position only. Projections, embedding and
+ * Rebuilds a decoder in the form onnxruntime-genai's model builder writes for the CPU, but for its
+ * attention: `SimplifiedLayerNormalization` then `SkipSimplifiedLayerNormalization` (the residual
+ * adds fused into the norms), SwiGLU, `lm_head` on the last position only, and attention that
+ * reads the KV cache inputs in place with rotary inside (cos/sin caches from the config, no
+ * `position_ids`; see `cacheAttention` for why not GroupQueryAttention). Projections, embedding and
  * `lm_head` are the original nodes and weights; unless `exact`, `MatMulNBits` gets
  * `accuracy_level=4`. The inputs keep their names, types and KV layout (float32); instead of the
  * whole cache, the graph returns the rows of the tokens just fed (`present_rows.{i}.key|value`):
- * callers keep the cache in buffers of their own, passed as `past_key_values.*` at full capacity.
+ * callers keep the cache in buffers of their own, passed as `past_key_values.*`.
  */
 export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, options: { exact: boolean }): FusedGraph {
   const defaultOpset = parts.opsets.find((opset) => !opset.domain || opset.domain === 'ai.onnx');
@@ -62,17 +60,11 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
     return w.initializer(tensor);
   };
 
-  // seqlens_k (tokens seen minus one) and the total length, as the genai builder derives them.
-  const maskScope = '/attn_mask_reformat';
-  const one = w.int64('one', [1n], []);
-  const lengths = w.op('ReduceSum', ['attention_mask', w.int64('axis_1', [1n])], { keepdims: 0 }, maskScope);
-  const seqlensK = w.op('Cast', [w.op('Sub', [lengths, one], {}, maskScope)], { to: INT32 }, maskScope);
-  const shape = w.op('Shape', ['attention_mask'], {}, maskScope);
-  const totalLength = w.op('Cast', [w.op('Gather', [shape, one], { axis: 0 }, maskScope)], { to: INT32 }, maskScope);
-  const newRows = newRowsGatherer(w);
   const caches = rotaryCaches(config);
   const cosCache = w.float('cos_cache', [caches.rows, config.headDim / 2], caches.cos);
   const sinCache = w.float('sin_cache', [caches.rows, config.headDim / 2], caches.sin);
+  const attention = cacheAttention(w, { heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim, scale: 1 / Math.sqrt(config.headDim) });
+  const rotary = { cosCache, sinCache, interleaved: false };
 
   let residual = copy(parts.embedding, 'input_ids');
   let pending: string | null = null;
@@ -96,35 +88,17 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   parts.layers.forEach((layer, i) => {
     const scope = `/layers.${i}`;
     const normed = normalize(`${scope}/input_layernorm`, layer.inputNorm);
-    const [context] = w.node(
-      'GroupQueryAttention',
-      [
-        copy(layer.q, normed),
-        copy(layer.k, normed),
-        copy(layer.v, normed),
-        `past_key_values.${i}.key`,
-        `past_key_values.${i}.value`,
-        seqlensK,
-        totalLength,
-        cosCache,
-        sinCache,
-      ],
-      {
-        domain: 'com.microsoft',
-        outputs: [`/owm${scope}/attn/context`, `/owm${scope}/attn/present_key`, `/owm${scope}/attn/present_value`],
-        attributes: {
-          num_heads: config.heads,
-          kv_num_heads: config.kvHeads,
-          do_rotary: 1,
-          rotary_interleaved: 0,
-          local_window_size: -1,
-          scale: { float: 1 / Math.sqrt(config.headDim) },
-        },
-        scope: `${scope}/attn`,
-      },
-    );
-    newRows(`/owm${scope}/attn/present_key`, `${PRESENT_ROWS_PREFIX}.${i}.key`);
-    newRows(`/owm${scope}/attn/present_value`, `${PRESENT_ROWS_PREFIX}.${i}.value`);
+    const context = attention({
+      q: copy(layer.q, normed),
+      k: copy(layer.k, normed),
+      v: copy(layer.v, normed),
+      pastKey: `past_key_values.${i}.key`,
+      pastValue: `past_key_values.${i}.value`,
+      newKey: `${PRESENT_ROWS_PREFIX}.${i}.key`,
+      newValue: `${PRESENT_ROWS_PREFIX}.${i}.value`,
+      rotary,
+      scope: `${scope}/attn`,
+    });
     pending = copy(layer.o, context);
 
     const normed2 = normalize(`${scope}/post_attention_layernorm`, layer.postAttentionNorm);
@@ -140,7 +114,7 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   const layerNames = parts.layers.flatMap((_, i) => [`${i}.key`, `${i}.value`]);
   const info = (map: Map<string, Onnx.IValueInfoProto>, name: string): Onnx.IValueInfoProto => map.get(name) ?? { name };
   const changes = [
-    `attention of ${parts.layers.length} layers → GroupQueryAttention with rotary inside (rope_theta ${config.ropeTheta}, ${caches.rows} positions); position_ids dropped`,
+    `attention of ${parts.layers.length} layers → attention reading the KV cache in place, rotary inside (rope_theta ${config.ropeTheta}, ${caches.rows} positions); position_ids dropped`,
     `RMSNorm → SimplifiedLayerNormalization, residual adds fused into ${2 * parts.layers.length} SkipSimplifiedLayerNormalization`,
     'lm_head on the last position only',
     'KV outputs hold only the new rows (no whole-cache copy per token)',

@@ -6,7 +6,8 @@ import { adaptFusedGraph } from './adapt-fused-graph.js';
 import { buildFusedGraph, type FusedGraph } from './build-fused-graph.js';
 import { findDecoderParts } from './find-decoder-parts.js';
 import { isNotOptimizable, notOptimizable } from './not-optimizable.js';
-import { EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimizer-cache-entry.js';
+import { FAST_ACCURACY_LEVEL } from './decoder-outputs.js';
+import { EXACT_TOLERANCE, FAST_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimizer-cache-entry.js';
 import { readDecoderConfig } from './read-decoder-config.js';
 import { readOnnxModel } from './read-onnx-model.js';
 import { verifyFusedModels } from './verify-fused-model.js';
@@ -60,14 +61,19 @@ function fusedGraphSizes(model: Onnx.IModelProto, configText: string): { vocab: 
  */
 export async function optimizeInto(folder: string, modelPath: string, configText: string, exact: boolean, tolerance: number): Promise<Omit<StoredResult, 'source'>> {
   try {
-    const plan = planRewrite(readOnnxModel(modelPath), configText);
-    // The rewrite itself is always checked at float-rounding tolerance; the faster accuracy level,
-    // a documented kernel trade-off, is then checked against its own looser bound.
+    const model = readOnnxModel(modelPath);
+    const plan = planRewrite(model, configText);
+    // The rewrite itself is checked at float-rounding tolerance; the faster accuracy level, a
+    // documented kernel trade-off, is then checked against its own looser bound. A graph whose own
+    // MatMulNBits already quantize their activations to int8 (onnxruntime-genai's CPU int4 exports)
+    // turns any float reordering before them into rounding flips: its rewrite gets the looser bound.
+    const quantized = quantizesActivations(model);
+    const rewriteTolerance = quantized ? Math.max(tolerance, FAST_TOLERANCE) : exact ? tolerance : EXACT_TOLERANCE;
     const rewritten = plan.rewrite({ exact: true });
     const fast = exact ? null : plan.rewrite({ exact: false });
     const changesAccuracy = fast !== null && fast.raisedAccuracy > 0;
     const written = writeFusedModel(rewritten.model, folder, changesAccuracy ? EXACT_FILE : FUSED_FILE);
-    const candidates = [{ path: written.modelPath, tolerance: exact ? tolerance : EXACT_TOLERANCE }];
+    const candidates = [{ path: written.modelPath, tolerance: rewriteTolerance }];
     if (fast && changesAccuracy) candidates.push({ path: writeFusedModel(fast.model, folder, FUSED_FILE).modelPath, tolerance });
     const [rewrite, accelerated] = await verifyFusedModels({
       originalPath: modelPath,
@@ -81,7 +87,8 @@ export async function optimizeInto(folder: string, modelPath: string, configText
         ? `weights copied (${formatBytes(written.copiedBytes)}): the cache is on another file system than the model`
         : 'weights shared with the original by hard links (nothing copied)';
     if (!fast || !changesAccuracy) {
-      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, weights], maxLogitDiff: rewrite.maxLogitDiff };
+      const bound = quantized ? ["checked against the original's own int8 activations (accuracy_level 4) at the fast tolerance"] : [];
+      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, weights, ...bound], maxLogitDiff: rewrite.maxLogitDiff };
     }
     if (accelerated?.failure) {
       // The rewrite alone still pays: keep it, without the faster accuracy level.
@@ -90,10 +97,17 @@ export async function optimizeInto(folder: string, modelPath: string, configText
       return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, refused, weights], maxLogitDiff: rewrite.maxLogitDiff };
     }
     rmSync(written.modelPath);
-    const checked = `rewrite alone checked exact: max relative logit difference ${rewrite.maxLogitDiff.toExponential(1)}`;
+    const checked = `rewrite alone checked ${quantized ? 'at the fast tolerance' : 'exact'}: max relative logit difference ${rewrite.maxLogitDiff.toExponential(1)}`;
     return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...fast.changes, weights, checked], maxLogitDiff: accelerated.maxLogitDiff };
   } catch (error) {
     if (isNotOptimizable(error)) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: error.message };
     throw error;
   }
+}
+
+/** True when some `MatMulNBits` of the graph already computes with int8-quantized activations. */
+function quantizesActivations(model: Onnx.IModelProto): boolean {
+  return (model.graph?.node ?? []).some(
+    (node) => node.opType === 'MatMulNBits' && Number(node.attribute?.find((a) => a.name === 'accuracy_level')?.i ?? 0) === FAST_ACCURACY_LEVEL,
+  );
 }

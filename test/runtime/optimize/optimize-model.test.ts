@@ -8,7 +8,7 @@ import type { onnx as Onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { readGraphSignature } from '../../../src/runtime/graph-signature.js';
 import { KvDecoder } from '../../../src/runtime/kv-decoder.js';
-import { optimizeModel, type OptimizeResult } from '../../../src/runtime/optimize/index.js';
+import { FAST_TOLERANCE, optimizeModel, type OptimizeResult } from '../../../src/runtime/optimize/index.js';
 import { readOnnxModel } from '../../../src/runtime/optimize/read-onnx-model.js';
 import { writeFusedModel } from '../../../src/runtime/optimize/write-fused-model.js';
 import { TINY, writeSyntheticModel, type SyntheticArch, type SyntheticDtype, type SyntheticModel } from '../../support/synthetic-model/index.js';
@@ -108,8 +108,11 @@ describe('optimizeModel rewrites optimum exports into the fused form', () => {
         );
         assert.ok(!graph.input?.some((input) => input.name === 'position_ids'));
         const ops = new Set(graph.node?.map((node) => node.opType));
-        for (const op of ['GroupQueryAttention', 'SkipSimplifiedLayerNormalization', 'SimplifiedLayerNormalization']) assert.ok(ops.has(op), op);
-        assert.equal(graph.node?.filter((node) => node.opType === 'GroupQueryAttention').length, SHAPE.layers);
+        for (const op of ['RotaryEmbedding', 'FusedMatMul', 'SkipSimplifiedLayerNormalization', 'SimplifiedLayerNormalization']) assert.ok(ops.has(op), op);
+        // Attention reads the cache inputs in place: one product of the queries with each layer's past keys.
+        const pastKeyReaders = graph.node?.filter((node) => node.opType === 'FusedMatMul' && node.input?.some((name) => /^past_key_values\.\d+\.key$/.test(name ?? '')));
+        assert.equal(pastKeyReaders?.length, SHAPE.layers);
+        assert.ok(!ops.has('GroupQueryAttention'));
         if (dtype === 'q4') assert.deepEqual(new Set(accuracyLevels(graph)), new Set([0]));
 
         const original = await greedy(modelPath(model), 16);
@@ -163,18 +166,24 @@ describe('optimizeModel rewrites optimum exports into the fused form', () => {
 
 describe('optimizeModel adapts onnxruntime-genai exports, whatever their architecture', () => {
   for (const dtype of ['fp32', 'q4'] as const) {
-    test(`genai ${dtype}: same nodes, KV outputs with only the new rows, logits of the last position, same greedy tokens`, async () => {
+    test(`genai ${dtype}: attention reads the cache in place, KV outputs with only the new rows, logits of the last position, same greedy tokens`, async () => {
       const model = write(`genai-${dtype}`, 'qwen2', dtype, { style: 'genai' });
       // Only genai_config.json describes the model: the adaptation needs no config.json.
       rmSync(path.join(model.dir, 'config.json'));
       const result = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir: path.join(root, `cache-genai-${dtype}`), exact: false }));
-      assert.ok(result.maxLogitDiff < 1e-4, `max logit diff ${result.maxLogitDiff}`);
+      // The q4 export's MatMulNBits quantize their activations (accuracy_level 4): float reordering becomes int8 rounding flips.
+      const bound = dtype === 'q4' ? FAST_TOLERANCE : 1e-4;
+      assert.ok(result.maxLogitDiff < bound, `max logit diff ${result.maxLogitDiff}`);
+      assert.equal(result.changes.some((change) => change.includes("original's own int8 activations")), dtype === 'q4', result.changes.join('; '));
       assert.ok(result.changes.some((change) => change.includes('lm_head on the last position')), result.changes.join('; '));
+      assert.ok(result.changes.includes(`GroupQueryAttention of ${SHAPE.layers} layers → attention reading the KV cache in place`), result.changes.join('; '));
 
       const original = readOnnxModel(modelPath(model)).graph ?? {};
       const adapted = readGraph(result.modelPath);
       const count = (graph: Onnx.IGraphProto, op: string): number => graph.node?.filter((node) => node.opType === op).length ?? 0;
-      for (const op of ['GroupQueryAttention', 'SkipSimplifiedLayerNormalization']) assert.equal(count(adapted, op), count(original, op), op);
+      assert.equal(count(adapted, 'SkipSimplifiedLayerNormalization'), count(original, 'SkipSimplifiedLayerNormalization'));
+      assert.equal(count(adapted, 'GroupQueryAttention'), 0);
+      assert.equal(count(adapted, 'RotaryEmbedding'), 2 * SHAPE.layers);
       const outputs = adapted.output?.map((output) => output.name) ?? [];
       assert.equal(outputs.filter((name) => name?.startsWith('present_rows.')).length, 2 * SHAPE.layers);
       assert.ok(!outputs.some((name) => name?.startsWith('present.')), outputs.join());
@@ -182,10 +191,32 @@ describe('optimizeModel adapts onnxruntime-genai exports, whatever their archite
 
       const expected = await greedy(modelPath(model), 16);
       const actual = await greedy(result.modelPath, 16, PROMPT.length);
-      assert.deepEqual(actual.tokens, expected.tokens);
-      assert.ok(maxRelativeDiff(expected.logits, actual.logits) < 1e-4);
+      // Greedy tokens can part at near-ties once int8 rounding flips come in.
+      if (dtype === 'fp32') assert.deepEqual(actual.tokens, expected.tokens);
+      assert.ok(maxRelativeDiff(expected.logits, actual.logits) < bound);
     });
   }
+
+  test('a GroupQueryAttention with a feature the rewrite does not cover stays, its new rows gathered', async () => {
+    const model = write('genai-window', 'qwen2', 'fp32', { style: 'genai' });
+    const proto = readOnnxModel(modelPath(model));
+    const first = proto.graph?.node?.find((node) => node.opType === 'GroupQueryAttention');
+    // A sliding window wider than any context here: the same results, but not a node cache attention rewrites.
+    for (const a of first?.attribute ?? []) if (a.name === 'local_window_size') a.i = 4096;
+    const dir = path.join(root, 'genai-window-edited');
+    mkdirSync(dir);
+    for (const name of ['genai_config.json', 'config.json']) copyFileSync(path.join(model.dir, name), path.join(dir, name));
+    const file = writeFusedModel(proto, dir, 'model.onnx').modelPath;
+    const result = optimized(await optimizeModel({ modelPath: file, cacheDir: path.join(root, 'cache-genai-window'), exact: true }));
+    assert.ok(result.changes.includes('GroupQueryAttention of 1 layer → attention reading the KV cache in place'), result.changes.join('; '));
+    const adapted = readGraph(result.modelPath);
+    assert.equal(adapted.node?.filter((node) => node.opType === 'GroupQueryAttention').length, 1);
+    assert.equal(adapted.output?.filter((output) => output.name?.startsWith('present_rows.')).length, 2 * SHAPE.layers);
+    const expected = await greedy(file, 16);
+    const actual = await greedy(result.modelPath, 16, PROMPT.length);
+    assert.deepEqual(actual.tokens, expected.tokens);
+    assert.ok(maxRelativeDiff(expected.logits, actual.logits) < 1e-4);
+  });
 });
 
 describe('optimizeModel skips what it cannot rewrite, with a reason', () => {
