@@ -2,6 +2,7 @@ import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob }
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
 import type { SequenceDecoder } from './sequence-decoder.js';
+import { feedPrompt } from './feed-prompt.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
 export interface TokenPlan {
@@ -81,7 +82,7 @@ export async function* generateTokens(
   let reusedTokens = 0;
   if (plan.reusePrefix) reusedTokens = decoder.startSequence(plan.promptIds, capacity);
   else decoder.reset(capacity);
-  let logits = await decoder.forward(reusedTokens > 0 ? plan.promptIds.slice(reusedTokens) : plan.promptIds);
+  let logits = await feedPrompt(decoder, reusedTokens > 0 ? plan.promptIds.slice(reusedTokens) : plan.promptIds);
   const prefillMs = performance.now() - started;
   while (generated < plan.budget) {
     if (shouldStop()) {
