@@ -1,4 +1,4 @@
-import type { SyntheticModelConfig } from '../../test/support/synthetic-model/index.js';
+import type { SyntheticModelConfig, WeightLookup } from '../../test/support/synthetic-model/index.js';
 import type { GgufSourceTensor } from './types.js';
 
 /**
@@ -6,18 +6,23 @@ import type { GgufSourceTensor } from './types.js';
  * writes them. Like `convert_hf_to_gguf.py`, it permutes the q/k rows of llama models from
  * Hugging Face's rotate-half layout to the interleaved pairs of llama.cpp's normal rope; qwen2
  * uses NEOX rope, which is rotate-half, and stays as is. `output.weight` is left out when the
- * embeddings are tied: llama.cpp then multiplies by `token_embd.weight`.
+ * embeddings are tied: llama.cpp then multiplies by `token_embd.weight`. Values are taken from
+ * `weights` only when a tensor's are asked for.
  */
-export function llamaCppTensors(config: SyntheticModelConfig, weights: ReadonlyMap<string, Float32Array>): GgufSourceTensor[] {
+export function llamaCppTensors(config: SyntheticModelConfig, weights: WeightLookup): GgufSourceTensor[] {
   const { hidden, heads, kvHeads, headDim, intermediate, vocab } = config;
-  const take = (name: string, size: number): Float32Array => {
-    const values = weights.get(name);
-    if (!values) throw new Error(`GGUF: no weight ${name}.`);
-    if (values.length !== size) throw new Error(`GGUF: ${name} has ${values.length} values, not ${size}.`);
-    return values;
+  const take = (name: string, size: number): (() => Float32Array) => {
+    // Missing weights fail before anything is written; sizes are known only once drawn.
+    if (!weights.has(name)) throw new Error(`GGUF: no weight ${name}.`);
+    return () => {
+      const values = weights.get(name);
+      if (!values) throw new Error(`GGUF: no weight ${name}.`);
+      if (values.length !== size) throw new Error(`GGUF: ${name} has ${values.length} values, not ${size}.`);
+      return values;
+    };
   };
-  const rope = (values: Float32Array, headCount: number): Float32Array =>
-    config.arch === 'llama' ? interleaveRotaryRows(values, headCount, headDim, hidden) : values;
+  const rope = (values: () => Float32Array, headCount: number): (() => Float32Array) =>
+    config.arch === 'llama' ? () => interleaveRotaryRows(values(), headCount, headDim, hidden) : values;
 
   const tensors: GgufSourceTensor[] = [
     { name: 'token_embd.weight', dims: [hidden, vocab], values: take('model.embed_tokens.weight', vocab * hidden) },

@@ -16,8 +16,11 @@ export interface GgufSourceTensor {
   name: string;
   /** ggml order, fastest-varying first: `[in, out]` for a Hugging Face `[out, in]` matrix. */
   dims: number[];
-  /** Row-major values in that order (the bytes of a Hugging Face tensor, q/k rows permuted for llama). */
-  values: Float32Array;
+  /**
+   * Row-major values in that order (the bytes of a Hugging Face tensor, q/k rows permuted for
+   * llama), computed when called: the writer asks once, as it reaches the tensor, then drops them.
+   */
+  values: () => Float32Array;
 }
 
 /** The parts of a Hugging Face `tokenizer.json` (byte-level BPE) that GGUF's `gpt2` tokenizer needs. */

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { SyntheticModelConfig } from '../../test/support/synthetic-model/index.js';
+import type { SyntheticModelConfig, WeightLookup } from '../../test/support/synthetic-model/index.js';
 import { float32ToFloat16 } from './float32-to-float16.js';
 import { ggufTokenizerMetadata } from './gguf-tokenizer-metadata.js';
 import { llamaCppTensors } from './llama-cpp-tensors.js';
@@ -10,8 +10,11 @@ import type { GgufSourceTensor, GgufValue, GgufWeightType, HfTokenizerJson } fro
 /** What to write: a synthetic model's sizes and weights, its tokenizer, and how to store the matrices. */
 export interface WriteGgufOptions {
   config: SyntheticModelConfig;
-  /** Hugging Face names and layout, as `writeSyntheticModel` returns them. */
-  weights: ReadonlyMap<string, Float32Array>;
+  /**
+   * Hugging Face names and layout, as `writeSyntheticModel` returns them; each is taken once, when
+   * its tensor is written, so `ModelWeights` draws them one at a time.
+   */
+  weights: WeightLookup;
   /** The model folder's parsed `tokenizer.json`. */
   tokenizerJson: HfTokenizerJson;
   /**
@@ -57,7 +60,8 @@ const CHUNK = 1 << 20;
 /**
  * Writes a GGUF v3 file that llama.cpp loads as architecture `llama` or `qwen2` and that computes
  * what the synthetic ONNX model computes with the same weights (Q4_0 and F16 up to their rounding).
- * Tensor data streams to the file a chunk at a time.
+ * The header needs only the tensors' shapes; then each tensor's values are taken, converted and
+ * written a chunk at a time, and dropped before the next: memory holds one tensor, not the model.
  */
 export function writeGguf(path: string, options: WriteGgufOptions): WrittenGguf {
   if (endianness() !== 'LE') throw new Error('GGUF: writing needs a little-endian machine.');
@@ -116,7 +120,7 @@ export function writeGguf(path: string, options: WriteGgufOptions): WrittenGguf 
     header.u32(GGML_TYPES[stored[i]]);
     header.u64(offset);
     offsets.push(offset);
-    offset = align(offset + storedBytes(tensor.values.length, stored[i]));
+    offset = align(offset + storedBytes(valueCount(tensor), stored[i]));
   });
 
   const fd = openSync(path, 'w');
@@ -141,6 +145,10 @@ function align(n: number): number {
   return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
+function valueCount(tensor: GgufSourceTensor): number {
+  return tensor.dims.reduce((count, dim) => count * dim, 1);
+}
+
 function storedBytes(count: number, type: GgufWeightType): number {
   if (type === 'Q4_0') return (count / Q4_0_BLOCK) * Q4_0_BLOCK_BYTES;
   return count * (type === 'F16' ? 2 : 4);
@@ -148,7 +156,7 @@ function storedBytes(count: number, type: GgufWeightType): number {
 
 /** Writes one tensor's data in its stored type; returns the bytes written. */
 function writeTensor(fd: number, tensor: GgufSourceTensor, type: GgufWeightType, scratch: ArrayBuffer): number {
-  const { values } = tensor;
+  const values = tensor.values();
   if (type === 'F32') return writeAll(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   let bytes = 0;
   for (let start = 0; start < values.length; start += CHUNK) {

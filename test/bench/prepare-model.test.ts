@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BENCH_MODELS, type BenchModel } from '../../bench/bench-models.js';
+import type { BenchModel } from '../../bench/bench-models.js';
 import { prepareModel } from '../../bench/prepare-model.js';
 import { TINY } from '../support/synthetic-model/index.js';
 
@@ -28,10 +28,5 @@ describe('prepareModel', () => {
     assert.ok(prepareModel(tiny, cache).writeSeconds > 0);
     assert.equal(prepareModel({ ...tiny, plan: { shortReps: 1, chartContexts: [] } }, cache).writeSeconds, 0);
     assert.ok(prepareModel({ ...tiny, seed: 10 }, cache).writeSeconds > 0);
-  });
-
-  test('refuses, saying why, a model whose weights the writer cannot hold in this machine’s memory', { skip: os.totalmem() > 40e9 && 'this machine could write the 7B shape' }, () => {
-    const mistral = BENCH_MODELS.find((model) => model.id === 'mistral-7b-int4-genai') as BenchModel;
-    assert.throws(() => prepareModel(mistral, cache), /writing its 7\.24 billion random weights takes about 36\.\d GB of memory .*more than this machine's/);
   });
 });

@@ -1,10 +1,10 @@
-import type { SyntheticModelConfig } from '../support/synthetic-model/index.js';
+import type { SyntheticModelConfig, WeightLookup } from '../support/synthetic-model/index.js';
 
 /** A llama / qwen2 decoder as the synthetic model generator describes it: sizes and Hugging Face weights. */
 export interface ReferenceModel {
   config: SyntheticModelConfig;
   /** Hugging Face parameter names in Hugging Face layout (`[out, in]`, `y = x·Wᵀ + b`). */
-  weights: ReadonlyMap<string, Float32Array>;
+  weights: WeightLookup;
 }
 
 /** The result of one reference pass over a whole sequence. */

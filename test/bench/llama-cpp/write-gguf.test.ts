@@ -20,8 +20,13 @@ describe('writeGguf', () => {
     const model = writeSyntheticModel(join(root, 'qwen2'), { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: SHAPE, tokenizer: 'qwen', seed: 1, tieEmbeddings: true });
     const tokenizerJson = JSON.parse(readFileSync(join(model.dir, 'tokenizer.json'), 'utf8')) as HfTokenizerJson;
     const path = join(root, 'qwen2.gguf');
-    const written = writeGguf(path, { config: model.config, weights: model.weights, tokenizerJson, type: 'Q4_0' });
+    const taken: string[] = [];
+    const weights = { has: (name: string) => model.weights.has(name), get: (name: string) => (taken.push(name), model.weights.get(name)) };
+    const written = writeGguf(path, { config: model.config, weights, tokenizerJson, type: 'Q4_0' });
     assert.equal(written.bytes, statSync(path).size);
+    // Drawn as written, one at a time: what keeps a 7B's memory to one tensor.
+    assert.equal(taken.length, written.tensors);
+    assert.equal(new Set(taken).size, taken.length);
 
     const info = await readGgufFileInfo(path, { logWarnings: false });
     const metadata = info.metadata as unknown as Record<string, Record<string, unknown>>;
@@ -116,7 +121,7 @@ describe('llamaCppTensors', () => {
   const firstColumn = (values: Float32Array): number[] => Array.from({ length: values.length / 8 }, (_, row) => values[row * 8]);
 
   test('llama: q and k rows go from rotate-half halves to interleaved pairs, head by head', () => {
-    const tensors = new Map(llamaCppTensors(config, weights).map((t) => [t.name, t.values]));
+    const tensors = new Map(llamaCppTensors(config, weights).map((t) => [t.name, t.values()]));
     // Head dim 4: rows (0, 1 | 2, 3) become (0, 2, 1, 3).
     assert.deepEqual(firstColumn(tensors.get('blk.0.attn_q.weight')!), [0, 2, 1, 3, 4, 6, 5, 7]);
     assert.deepEqual(firstColumn(tensors.get('blk.0.attn_k.weight')!), [0, 2, 1, 3]);
@@ -125,7 +130,7 @@ describe('llamaCppTensors', () => {
 
   test('qwen2 (NEOX rope): q and k stay as they are', () => {
     const qwen = { ...config, arch: 'qwen2' as const };
-    const tensors = new Map(llamaCppTensors(qwen, weights).map((t) => [t.name, t.values]));
+    const tensors = new Map(llamaCppTensors(qwen, weights).map((t) => [t.name, t.values()]));
     assert.deepEqual(firstColumn(tensors.get('blk.0.attn_q.weight')!), [0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });

@@ -1,5 +1,6 @@
 import { addLinear } from '../synthetic-model/add-linear.js';
 import { DataType, type GraphBuilder } from '../synthetic-model/graph-builder.js';
+import type { ModelWeights } from '../synthetic-model/model-weights.js';
 import { requireWeight } from '../synthetic-model/require-weight.js';
 import type { EncoderConfig } from './types.js';
 
@@ -11,7 +12,7 @@ const LAYER_NORM_EPS = 1e-12;
  * Adds a BERT encoder as optimum exports `BertModel`: word, position and token-type embeddings,
  * post-norm layers of multi-head attention (padded keys masked) and a GELU MLP, `last_hidden_state` out.
  */
-export function buildEncoderGraph(graph: GraphBuilder, config: EncoderConfig, weights: Map<string, Float32Array>): void {
+export function buildEncoderGraph(graph: GraphBuilder, config: EncoderConfig, weights: ModelWeights): void {
   const { hidden, heads, intermediate } = config;
   const headDim = hidden / heads;
   const linear = (name: string, input: string, weight: string, n: number, k: number): string =>
@@ -62,7 +63,7 @@ export function buildEncoderGraph(graph: GraphBuilder, config: EncoderConfig, we
   graph.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'sequence_length', hidden]);
 }
 
-function layerNorm(graph: GraphBuilder, scope: string, input: string, weights: Map<string, Float32Array>, name: string, hidden: number): string {
+function layerNorm(graph: GraphBuilder, scope: string, input: string, weights: ModelWeights, name: string, hidden: number): string {
   const gamma = graph.initializer(`${name}.weight`, DataType.FLOAT, [hidden], requireWeight(weights, `${name}.weight`));
   const beta = graph.initializer(`${name}.bias`, DataType.FLOAT, [hidden], requireWeight(weights, `${name}.bias`));
   return graph.op('LayerNormalization', [input, gamma, beta], { name: `${scope}/LayerNormalization`, attributes: { axis: -1, epsilon: { float: LAYER_NORM_EPS } } });

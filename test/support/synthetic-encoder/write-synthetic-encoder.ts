@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fillRandom } from '../synthetic-model/fill-random.js';
 import { GraphBuilder } from '../synthetic-model/graph-builder.js';
+import { ModelWeights } from '../synthetic-model/model-weights.js';
 import { buildEncoderGraph } from './build-encoder-graph.js';
 import type { EncoderConfig, SyntheticEncoderOptions } from './types.js';
 import { writeSentenceTransformersConfig } from './write-sentence-transformers-config.js';
@@ -48,9 +48,9 @@ export function writeSyntheticEncoder(dir: string, options: SyntheticEncoderOpti
 }
 
 /** BERT's parameters, Hugging Face names and `[out, in]` layouts. */
-function encoderWeights(config: EncoderConfig, seed: number): Map<string, Float32Array> {
-  const weights = new Map<string, Float32Array>();
-  const add = (name: string, size: number, std: number, mean = 0): void => void weights.set(name, fillRandom(new Float32Array(size), seed, name, std, mean));
+function encoderWeights(config: EncoderConfig, seed: number): ModelWeights {
+  const weights = new ModelWeights(seed);
+  const add = (name: string, size: number, std: number, mean = 0): void => weights.random(name, size, std, mean);
   const { hidden, intermediate } = config;
   const norm = (name: string): void => {
     add(`${name}.weight`, hidden, 0.1, 1);

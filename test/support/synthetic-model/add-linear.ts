@@ -1,5 +1,6 @@
 import { DataType, type GraphBuilder } from './graph-builder.js';
-import { Q4_BLOCK_SIZE, quantizeQ4 } from './quantize-q4.js';
+import type { ModelWeights } from './model-weights.js';
+import { dequantizeQ4, Q4_BLOCK_SIZE, quantizeQ4 } from './quantize-q4.js';
 import { requireWeight } from './require-weight.js';
 
 /** A projection `y = x·Wᵀ + b` to add to a graph. */
@@ -7,9 +8,9 @@ export interface LinearParams {
   /** Node name prefix (`/model/layers.0/attn/q_proj`). */
   name: string;
   input: string;
-  /** Key of `W` (`[n, k]`) in the weights map; under q4 the entry is replaced by its dequantized values. */
+  /** Name of `W` (`[n, k]`) in the weights; under q4 it then holds its dequantized values. */
   weight: string;
-  /** Key of `b` (`[n]`), if any. */
+  /** Name of `b` (`[n]`), if any. */
   bias?: string;
   /** Outputs. */
   n: number;
@@ -22,7 +23,7 @@ export interface LinearParams {
 }
 
 /** Adds a projection as `MatMul` (with `Wᵀ` stored) or `MatMulNBits`, then `Add` for a bias; returns its output. */
-export function addLinear(graph: GraphBuilder, weights: Map<string, Float32Array>, params: LinearParams): string {
+export function addLinear(graph: GraphBuilder, weights: ModelWeights, params: LinearParams): string {
   const { name, n, k } = params;
   const weight = requireWeight(weights, params.weight);
   // The last node of the projection writes the requested output name.
@@ -30,7 +31,8 @@ export function addLinear(graph: GraphBuilder, weights: Map<string, Float32Array
   let output: string;
   if (params.q4) {
     const q = quantizeQ4(weight, n, k);
-    weights.set(params.weight, q.dequantized);
+    // Drawn again when asked for: the dequantized matrix would be as large as the weight.
+    weights.transform(params.weight, (values) => dequantizeQ4(quantizeQ4(values, n, k), n, k));
     const blocks = Math.ceil(k / Q4_BLOCK_SIZE);
     const packed = graph.initializer(`${params.weight}_Q4`, DataType.UINT8, [n, blocks, Q4_BLOCK_SIZE / 2], q.packed);
     const scales = graph.initializer(`${params.weight}_scales`, DataType.FLOAT, [n * blocks], q.scales);

@@ -1,12 +1,12 @@
 import { addLinear } from './add-linear.js';
 import type { GraphBuilder } from './graph-builder.js';
-import { requireWeight } from './require-weight.js';
+import type { ModelWeights } from './model-weights.js';
 import type { SyntheticModelConfig } from './types.js';
 
 /** Adds `lm_head` writing `logits`: a quantized copy of the embedding under q4 when tied, as exporters do. */
 export function addLmHead(
   graph: GraphBuilder,
-  weights: Map<string, Float32Array>,
+  weights: ModelWeights,
   config: SyntheticModelConfig,
   input: string,
   embedding: string,
@@ -19,6 +19,6 @@ export function addLmHead(
     graph.op('MatMul', [input, transposed], { name: '/lm_head/MatMul', output: 'logits' });
     return;
   }
-  if (config.tieEmbeddings) weights.set('lm_head.weight', requireWeight(weights, 'model.embed_tokens.weight'));
+  if (config.tieEmbeddings) weights.alias('lm_head.weight', 'model.embed_tokens.weight');
   addLinear(graph, weights, { name: '/lm_head', input, weight: 'lm_head.weight', n: vocab, k: hidden, output: 'logits', q4 });
 }

@@ -1,6 +1,7 @@
 import { addLinear } from './add-linear.js';
 import { addLmHead } from './add-lm-head.js';
 import { DataType, type GraphBuilder } from './graph-builder.js';
+import type { ModelWeights } from './model-weights.js';
 import { requireWeight } from './require-weight.js';
 import type { SyntheticDtype, SyntheticModelConfig } from './types.js';
 
@@ -13,7 +14,7 @@ import type { SyntheticDtype, SyntheticModelConfig } from './types.js';
 export function buildGenaiGraph(
   graph: GraphBuilder,
   config: SyntheticModelConfig,
-  weights: Map<string, Float32Array>,
+  weights: ModelWeights,
   dtype: SyntheticDtype,
 ): void {
   if (dtype === 'fp16') throw new Error('Synthetic model: the genai style has no fp16 CPU variant; use fp32 or q4.');
@@ -31,8 +32,7 @@ export function buildGenaiGraph(
     }
   }
 
-  const embeddingWeight = requireWeight(weights, 'model.embed_tokens.weight');
-  const embedding = graph.initializer('model.embed_tokens.weight', DataType.FLOAT, [vocab, hidden], embeddingWeight);
+  const embedding = graph.initializer('model.embed_tokens.weight', DataType.FLOAT, [vocab, hidden], requireWeight(weights, 'model.embed_tokens.weight'));
   const embedded = graph.at('/model/embed_tokens')('Gather', [embedding, inputIds]);
 
   // The builder's attention-mask reformatting: per-row length - 1, and the padded total length.

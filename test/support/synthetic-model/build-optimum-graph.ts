@@ -1,6 +1,7 @@
 import { addLinear } from './add-linear.js';
 import { addLmHead } from './add-lm-head.js';
 import { DataType, type GraphBuilder } from './graph-builder.js';
+import type { ModelWeights } from './model-weights.js';
 import { requireWeight } from './require-weight.js';
 import type { SyntheticDtype, SyntheticModelConfig } from './types.js';
 
@@ -16,7 +17,7 @@ const MASK_MIN = -3.4028234663852886e38;
 export function buildOptimumGraph(
   graph: GraphBuilder,
   config: SyntheticModelConfig,
-  weights: Map<string, Float32Array>,
+  weights: ModelWeights,
   dtype: SyntheticDtype,
   headless = false,
 ): void {
@@ -35,8 +36,7 @@ export function buildOptimumGraph(
     }
   }
 
-  const embeddingWeight = requireWeight(weights, 'model.embed_tokens.weight');
-  const embedding = graph.initializer('model.embed_tokens.weight', DataType.FLOAT, [vocab, hidden], embeddingWeight);
+  const embedding = graph.initializer('model.embed_tokens.weight', DataType.FLOAT, [vocab, hidden], requireWeight(weights, 'model.embed_tokens.weight'));
   let residual = graph.at('/model/embed_tokens')('Gather', [embedding, inputIds]);
   const mask = addAttentionMask(graph, inputIds, attentionMask);
   const { cos, sin } = addRotaryTables(graph, config, positionIds);
@@ -100,7 +100,7 @@ function addRmsNorm(
   graph: GraphBuilder,
   scope: string,
   input: string,
-  weights: Map<string, Float32Array>,
+  weights: ModelWeights,
   weight: string,
   config: SyntheticModelConfig,
 ): string {

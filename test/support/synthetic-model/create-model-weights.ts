@@ -1,4 +1,4 @@
-import { fillRandom } from './fill-random.js';
+import { ModelWeights } from './model-weights.js';
 import type { SyntheticModelConfig } from './types.js';
 
 /** Standard deviation of the logits the final norm and `lm_head` produce: spread, not flat. */
@@ -11,15 +11,14 @@ const RESIDUAL_LAYERS = 30;
 const ATTENTION_SHARE = 0.4;
 
 /**
- * Draws the fp32 weights of a decoder, Hugging Face names and layouts (`[out, in]`), scaled so
- * that logits are spread and greedy decoding neither repeats a token nor ignores the context.
+ * The fp32 weights of a decoder, Hugging Face names and layouts (`[out, in]`), scaled so that
+ * logits are spread and greedy decoding neither repeats a token nor ignores the context; each is
+ * drawn only when asked for.
  */
-export function createModelWeights(config: SyntheticModelConfig, seed: number): Map<string, Float32Array> {
+export function createModelWeights(config: SyntheticModelConfig, seed: number): ModelWeights {
   const { hidden, heads, kvHeads, headDim, intermediate, vocab } = config;
-  const weights = new Map<string, Float32Array>();
-  const add = (name: string, size: number, std: number, mean = 0): void => {
-    weights.set(name, fillRandom(new Float32Array(size), seed, name, std, mean));
-  };
+  const weights = new ModelWeights(seed);
+  const add = (name: string, size: number, std: number, mean = 0): void => weights.random(name, size, std, mean);
   const unit = 1 / Math.sqrt(hidden);
   const mlpGain = Math.max(1, Math.sqrt(RESIDUAL_LAYERS / config.layers));
   const attentionGain = ATTENTION_SHARE * mlpGain;

@@ -1,14 +1,12 @@
 /** Weights per 4-bit block, as in transformers.js and onnxruntime-genai q4/int4 files. */
 export const Q4_BLOCK_SIZE = 32;
 
-/** A `[n, k]` matrix in `MatMulNBits` form, plus the values it stands for. */
+/** A `[n, k]` matrix in `MatMulNBits` form. */
 export interface Q4Matrix {
   /** `[n, ceil(k / 32), 16]`: two 4-bit values a byte, the lower k index in the low nibble. */
   packed: Uint8Array;
   /** `[n * ceil(k / 32)]`, one per block. */
   scales: Float32Array;
-  /** `[n, k]`: `(q - 8) * scale`, what `MatMulNBits` multiplies by. */
-  dequantized: Float32Array;
 }
 
 /**
@@ -19,7 +17,6 @@ export function quantizeQ4(weight: Float32Array, n: number, k: number): Q4Matrix
   const blocks = Math.ceil(k / Q4_BLOCK_SIZE);
   const packed = new Uint8Array(n * blocks * (Q4_BLOCK_SIZE / 2));
   const scales = new Float32Array(n * blocks);
-  const dequantized = new Float32Array(n * k);
   for (let row = 0; row < n; row++) {
     for (let block = 0; block < blocks; block++) {
       const start = row * k + block * Q4_BLOCK_SIZE;
@@ -43,13 +40,30 @@ export function quantizeQ4(weight: Float32Array, n: number, k: number): Q4Matrix
       for (let i = start, out = index * (Q4_BLOCK_SIZE / 2); i < start + Q4_BLOCK_SIZE; i += 2, out++) {
         const low = i < end ? level(weight[i] * inverse) : 8;
         const high = i + 1 < end ? level(weight[i + 1] * inverse) : 8;
-        if (i < end) dequantized[i] = (low - 8) * scale;
-        if (i + 1 < end) dequantized[i + 1] = (high - 8) * scale;
         packed[out] = low | (high << 4);
       }
     }
   }
-  return { packed, scales, dequantized };
+  return { packed, scales };
+}
+
+/** The `[n, k]` values a `quantizeQ4` matrix stands for, `(q - 8) * scale`: what `MatMulNBits` multiplies by. */
+export function dequantizeQ4({ packed, scales }: Q4Matrix, n: number, k: number): Float32Array {
+  const blocks = Math.ceil(k / Q4_BLOCK_SIZE);
+  const out = new Float32Array(n * k);
+  for (let row = 0; row < n; row++) {
+    for (let block = 0; block < blocks; block++) {
+      const index = row * blocks + block;
+      const scale = scales[index];
+      const start = row * k + block * Q4_BLOCK_SIZE;
+      const end = Math.min(start + Q4_BLOCK_SIZE, row * k + k);
+      for (let i = start, at = index * (Q4_BLOCK_SIZE / 2); i < end; i += 2, at++) {
+        out[i] = ((packed[at] & 15) - 8) * scale;
+        if (i + 1 < end) out[i + 1] = ((packed[at] >>> 4) - 8) * scale;
+      }
+    }
+  }
+  return out;
 }
 
 /** Rounds `x + 8` half up into 0..15 (x is at least -8, so truncation rounds). */

@@ -1,3 +1,5 @@
+import type { ModelWeights } from './model-weights.js';
+
 /** Decoder architectures the generator can build; `qwen2` adds biases to the q/k/v projections. */
 export type SyntheticArch = 'llama' | 'qwen2';
 
@@ -85,7 +87,10 @@ export interface SyntheticModel {
    * Hugging Face parameter names (`model.layers.0.self_attn.q_proj.weight`) in Hugging Face
    * layout (`[out, in]`, `y = x·Wᵀ + b`), holding the values the graph really uses: dequantized
    * for q4. `lm_head.weight` is absent when the graph multiplies by the embedding itself (tied
-   * fp32 / fp16); tied q4 graphs carry a quantized copy, present here.
+   * fp32 / fp16); tied q4 graphs carry a quantized copy, present here. Each is drawn when asked for.
    */
-  weights: Map<string, Float32Array>;
+  weights: ModelWeights;
 }
+
+/** Where a weight's values come from by name: a `Map`, or `ModelWeights` drawing them on demand. */
+export type WeightLookup = Pick<ReadonlyMap<string, Float32Array>, 'get' | 'has'>;

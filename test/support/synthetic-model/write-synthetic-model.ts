@@ -5,6 +5,7 @@ import { buildOptimumGraph } from './build-optimum-graph.js';
 import { genaiConfig, generationConfig, hfConfig } from './config-files.js';
 import { createModelWeights } from './create-model-weights.js';
 import { GraphBuilder } from './graph-builder.js';
+import type { ModelWeights } from './model-weights.js';
 import type { SyntheticModel, SyntheticModelConfig, SyntheticModelOptions } from './types.js';
 import { writeTokenizer } from './write-tokenizer.js';
 
@@ -76,10 +77,8 @@ export function writeSyntheticModel(dir: string, options: SyntheticModelOptions)
   return { dir, modelFile, files, config, weights };
 }
 
-function totalBytes(weights: Map<string, Float32Array>): number {
-  let bytes = 0;
-  for (const weight of weights.values()) bytes += weight.byteLength;
-  return bytes;
+function totalBytes(weights: ModelWeights): number {
+  return weights.names.reduce((bytes, name) => bytes + weights.size(name) * Float32Array.BYTES_PER_ELEMENT, 0);
 }
 
 /** The external-data map of a config.json already in `dir`, so that variants written before stay loadable. */
