@@ -77,7 +77,7 @@ export async function* generateTokens(
 
   const started = performance.now();
   let firstTokenAt = 0;
-  // Room for a typical reply up front; the cache buffers double if the reply runs longer.
+  // Room for a typical reply, for decoders that size their buffers up front (the shared KV strategy); they double if the reply runs longer.
   const capacity = plan.promptIds.length + Math.min(plan.budget, 256);
   let reusedTokens = 0;
   if (plan.reusePrefix) reusedTokens = decoder.startSequence(plan.promptIds, capacity);
