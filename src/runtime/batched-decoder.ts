@@ -24,8 +24,9 @@ interface PendingStep {
  * Runs the sequences of several slots together (continuous batching) over one owm fused graph:
  * once every sequence in flight waits for its next step, a joining sequence's prompt runs alone on
  * its slot's rows, and every single-token step runs in one forward pass, the batch row of each
- * slot right-padded in the attention mask to its own length (the graph's GroupQueryAttention reads
- * each row's length from the mask; its new KV rows come back gathered at that length). Decoding
+ * slot right-padded in the attention mask to its own length (the graph's attention, owm's own or a
+ * kept GroupQueryAttention, reads each row's length from the mask, and the new KV rows come back
+ * at that length). Decoding
  * reads the weights once per step whatever the batch, which is where it spends its time.
  *
  * A batch covers the slots between the lowest and the highest one stepping; an idle slot between

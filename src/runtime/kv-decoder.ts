@@ -50,11 +50,6 @@ export class KvDecoder implements SequenceDecoder {
     this.reset(0);
   }
 
-  /** True when the cache lives in buffers of a fixed capacity (shared and append strategies). */
-  private get preallocated(): boolean {
-    return this.strategy !== 'grow';
-  }
-
   /** Tokens in the cache. */
   get length(): number {
     return this.cachedIds.length;
@@ -67,7 +62,7 @@ export class KvDecoder implements SequenceDecoder {
   reset(capacity = 0): void {
     this.cachedIds = [];
     if (this.strategy === 'shared' && capacity > this.capacity) this.allocateBuffers(capacity);
-    if (!this.preallocated) this.past = this.emptyPast();
+    if (this.strategy === 'grow') this.past = this.emptyPast();
   }
 
   /** Cache inputs of no rows, for a graph's first run. */
