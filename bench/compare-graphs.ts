@@ -4,6 +4,7 @@ import type * as CreateSessionModule from '../src/runtime/create-session.js';
 import type * as FeedPromptModule from '../src/runtime/feed-prompt.js';
 import type * as GraphSignatureModule from '../src/runtime/graph-signature.js';
 import type * as KvDecoderModule from '../src/runtime/kv-decoder.js';
+import { benchmarkPromptIds, spread } from '../src/runtime/measure-speed.js';
 import { importDist } from './peers/dist-module.js';
 
 // `npm run bench:graphs -- BEFORE.onnx AFTER.onnx [--contexts 128,2048] [--steps 32] [--rounds 3]`:
@@ -47,7 +48,7 @@ async function load(modelPath: string): Promise<{ session: ort.InferenceSession;
 
 /** A prompt of `context` ids, then `steps` greedy steps. */
 async function measure(decoder: KvDecoderModule.KvDecoder, context: number, vocab: number): Promise<Run> {
-  const prompt = Array.from({ length: context }, (_, i) => (i * 7919) % Math.min(vocab, 30000));
+  const prompt = benchmarkPromptIds(context, vocab);
   decoder.reset();
   let started = performance.now();
   let logits = await feedPrompt(decoder, prompt);
@@ -62,12 +63,7 @@ async function measure(decoder: KvDecoderModule.KvDecoder, context: number, voca
     logits = await decoder.forward([best]);
     times.push(performance.now() - started);
   }
-  return { prefillMs, stepMs: median(times), tokens };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
+  return { prefillMs, stepMs: spread(times).median, tokens };
 }
 
 const graphs = await Promise.all(positionals.map(load));
@@ -86,8 +82,8 @@ for (const context of contexts) {
     for (const [i, graph] of graphs.entries()) runs[i]?.push(await measure(graph.decoder, context, vocab));
   }
   const [before, after] = runs.map((list) => ({
-    tokPerS: 1000 / median(list.map((run) => run.stepMs)),
-    prefillMs: median(list.map((run) => run.prefillMs)),
+    tokPerS: 1000 / spread(list.map((run) => run.stepMs)).median,
+    prefillMs: spread(list.map((run) => run.prefillMs)).median,
     tokens: list[0]?.tokens ?? [],
   })) as [{ tokPerS: number; prefillMs: number; tokens: number[] }, { tokPerS: number; prefillMs: number; tokens: number[] }];
   const equal = before.tokens.filter((token, i) => token === after.tokens[i]).length;

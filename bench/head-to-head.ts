@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spread, type Spread } from '../src/runtime/measure-speed.js';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { measureLlamaCpp } from './peers/llama-cpp.js';
@@ -45,12 +46,6 @@ function record(speeds: Speeds, report: PeerReport): void {
   for (const run of report.measurement.runs) speeds.get(run.promptLength)?.push(run.decodeTokensPerSecond.median);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
 async function compare(model: BenchModel): Promise<string[]> {
   const prepared = prepareModel(model, path.join(BENCH_DIR, '.cache', 'models'));
   const gguf = await prepareGguf(prepared);
@@ -83,10 +78,11 @@ async function compare(model: BenchModel): Promise<string[]> {
   for (const context of contexts) {
     const a = owm.get(context) ?? [];
     const b = llama.get(context) ?? [];
-    const perRound = a.map((speed, i) => speed / (b[i] as number)).sort((x, y) => x - y);
-    const range = (values: number[]): string => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+    const [owmSpeed, llamaSpeed] = [spread(a), spread(b)];
+    const perRound = spread(a.map((speed, i) => speed / (b[i] as number)));
+    const cell = ({ median, min, max }: Spread): string => `${median.toFixed(1)} (${min.toFixed(1)}–${max.toFixed(1)})`;
     lines.push(
-      `| ${context} | ${median(a).toFixed(1)} (${range(a)}) | ${median(b).toFixed(1)} (${range(b)}) | ${(median(a) / median(b)).toFixed(2)}× | ${perRound[0]?.toFixed(2)}–${perRound.at(-1)?.toFixed(2)}× |`,
+      `| ${context} | ${cell(owmSpeed)} | ${cell(llamaSpeed)} | ${(owmSpeed.median / llamaSpeed.median).toFixed(2)}× | ${perRound.min.toFixed(2)}–${perRound.max.toFixed(2)}× |`,
     );
   }
   return [...lines, ''];
