@@ -23,7 +23,7 @@ export interface ModelPlan {
 export type AppliedPlan = Required<Omit<ModelPlan, 'leaveOut'>>;
 
 /** One benchmarked model: a synthetic export with a real architecture's shapes and random weights. */
-export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless'>> {
+export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmbeddings' | 'headless' | 'attentionShare'>> {
   /** Short id, also the folder name and the `--only` value (`smollm2-135m-q4`). */
   id: string;
   /** What the table calls it. */
@@ -34,6 +34,8 @@ export interface BenchModel extends Required<Omit<SyntheticModelOptions, 'tieEmb
   ggufType: 'F32' | 'Q4_0';
   /** Its own, smaller plan; the run's plan when absent. */
   plan?: ModelPlan;
+  /** See `SyntheticModelOptions.attentionShare`. @default the writer's */
+  attentionShare?: number;
 }
 
 const SMOLLM2 = { arch: 'llama', shape: SMOLLM2_135M, tokenizer: 'llama', seed: 1 } as const;
@@ -73,6 +75,14 @@ export const BATCHING_MODEL: BenchModel = {
   transformersDtype: 'q4',
   ggufType: 'Q4_0',
 };
+
+/**
+ * The prompt-lookup line's quoting model: Llama-3.2-1B's shapes and file, but attention adds
+ * nothing to the residual stream, so each next token depends on the current one only and a
+ * prompt holding the model's own chain is quoted token for token. It computes everything the
+ * other 1B does, so its speed is the same.
+ */
+export const QUOTING_MODEL: BenchModel = { ...BATCHING_MODEL, id: 'llama3.2-1b-q4-quoting', label: 'Llama-3.2-1B q4, quoting', attentionShare: 0 };
 
 /** Every model of the full set, in table order. */
 export const BENCH_MODELS: readonly BenchModel[] = [

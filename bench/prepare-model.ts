@@ -50,6 +50,7 @@ export function prepareModel(model: BenchModel, cacheDir: string): PreparedModel
     tokenizer: model.tokenizer,
     seed: model.seed,
     externalData: model.externalData,
+    attentionShare: model.attentionShare,
   });
   const marker: Marker = { spec, modelFile: written.modelFile, config: written.config };
   writeFileSync(path.join(partial, MARKER), `${JSON.stringify(marker, null, 2)}\n`);

@@ -12,5 +12,6 @@ export function buildRequest(flags: GenerationFlags, messages: ChatMessage[], ra
     think: flags.think ?? 'show',
     context: flags.context,
     grammar: flags.grammar,
+    promptLookup: flags.promptLookup,
   };
 }

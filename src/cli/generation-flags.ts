@@ -24,6 +24,8 @@ export interface GenerationFlags {
   schema?: string;
   /** The grammar `format` or `schema` compiled to (see `outputGrammar`), set before generating. */
   grammar?: GrammarSpec;
+  /** Prompt-lookup decoding for greedy answers. */
+  promptLookup?: boolean;
 }
 
 const isInteger = (value: number): boolean => Number.isInteger(value);
@@ -69,7 +71,8 @@ export function addGenerationOptions(command: Command): Command {
     .option('--context <n>', 'context window in tokens (default: the model\'s, at most 8192)', flagParser('context'))
     .addOption(new Option('--think <mode>', 'show or hide <think>…</think> reasoning of models like DeepSeek-R1').choices(['show', 'hide']).default('show'))
     .addOption(new Option('--format <format>', 'answer with one JSON object, whatever the model would rather write').choices(['json', 'text']))
-    .option('--schema <file>', 'answer with JSON matching this JSON Schema file');
+    .option('--schema <file>', 'answer with JSON matching this JSON Schema file')
+    .option('--prompt-lookup', 'greedy answers (--temperature 0): check tokens copied from earlier text in one pass; same output, faster when it repeats its input');
 }
 
 /** The sampling settings the user set (flags or `/set`); unset ones are left out. */

@@ -44,7 +44,7 @@ export class BatchedDecoder {
 
   constructor(
     private readonly session: ort.InferenceSession,
-    signature: GraphSignature,
+    private readonly signature: GraphSignature,
   ) {
     if (!BatchedDecoder.supports(signature)) {
       throw new RuntimeError('Only owm fused graphs (new KV rows out, attention mask in, rotary inside) decode in batches.', {
@@ -57,8 +57,8 @@ export class BatchedDecoder {
 
   /** True for graphs a batch can run: owm's fused graphs (new KV rows out, attention mask in, no position ids). */
   static supports(signature: GraphSignature): boolean {
-    const { kvOutputs, hasAttentionMask, hasPositionIds, hasUseCacheBranch, hasNumLogitsToKeep } = signature;
-    return kvOutputs === 'new-rows' && hasAttentionMask && !hasPositionIds && !hasUseCacheBranch && !hasNumLogitsToKeep;
+    const { kvOutputs, hasAttentionMask, hasPositionIds, hasUseCacheBranch } = signature;
+    return kvOutputs === 'new-rows' && hasAttentionMask && !hasPositionIds && !hasUseCacheBranch;
   }
 
   /** The decoder of a sequence on `slot`: it joins the batch at its first call and must `leave()` when it ends. */
@@ -157,6 +157,7 @@ export class BatchedDecoder {
       {
         input_ids: new ort.Tensor('int64', inputIds, [count, fed]),
         attention_mask: new ort.Tensor('int64', mask, [count, width]),
+        ...(this.signature.hasNumLogitsToKeep ? { num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []) } : {}),
         ...this.store.pastFeeds(first, count, width === fed),
       },
       this.fetchNames,

@@ -43,6 +43,8 @@ export interface GenerationRequest {
   grammar?: GrammarSpec;
   /** Functions offered to the model through its chat template. */
   tools?: readonly ToolDefinition[];
+  /** Prompt-lookup decoding (see `TokenPlan.promptLookup`): greedy requests only, same output. */
+  promptLookup?: boolean;
 }
 
 /** Where a generation reports besides its text. */
@@ -67,6 +69,9 @@ export interface GenerationStats {
   prefillTokensPerSecond: number;
   decodeMs: number;
   decodeTokensPerSecond: number;
+  /** Prompt-lookup drafts checked and accepted, when prompt lookup ran. */
+  draftedTokens?: number;
+  acceptedDrafts?: number;
   stopReason: StopReason;
   /** The generated token ids, for tests and references. */
   tokenIds: number[];
@@ -138,6 +143,7 @@ export async function* generateText(
     reusePrefix: request.freshCache !== true,
     logprobs: request.logprobs,
     grammar: request.grammar,
+    promptLookup: request.promptLookup,
   });
   let completed = false;
   try {
@@ -176,6 +182,7 @@ export async function* generateText(
       prefillTokensPerSecond: run.prefillMs > 0 ? ((promptIds.length - run.reusedTokens) / run.prefillMs) * 1000 : 0,
       decodeMs: run.decodeMs,
       decodeTokensPerSecond: run.decodeMs > 0 && run.decodeSteps > 0 ? (run.decodeSteps / run.decodeMs) * 1000 : 0,
+      ...(run.draftedTokens > 0 ? { draftedTokens: run.draftedTokens, acceptedDrafts: run.acceptedDrafts } : {}),
       stopReason,
       tokenIds: generated,
     });

@@ -1,7 +1,8 @@
 import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
-import type { SequenceDecoder } from './sequence-decoder.js';
+import { lookupDrafts } from './prompt-lookup.js';
+import type { DraftVerifier, SequenceDecoder } from './sequence-decoder.js';
 import { feedPrompt } from './feed-prompt.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
@@ -18,6 +19,11 @@ export interface TokenPlan {
   logprobs?: number;
   /** The shape the output must take; EOS is allowed only where it is complete. */
   grammar?: GrammarSpec;
+  /**
+   * Prompt-lookup decoding: check tokens copied from earlier in the sequence in one pass. Applies
+   * to greedy runs without a grammar, on decoders with a `verifier`; the output is the same.
+   */
+  promptLookup?: boolean;
 }
 
 /** A sampled token, with its log probability when the plan asked for them. */
@@ -40,8 +46,11 @@ export interface TokenRunStats {
   timeToFirstTokenMs: number;
   /** From the first sampled token to the last step's end. */
   decodeMs: number;
-  /** Forward passes after the first token (the ones `decodeMs` times). */
+  /** Tokens after the first (the ones `decodeMs` times). */
   decodeSteps: number;
+  /** Prompt-lookup tokens checked, and how many of them the model chose (0 without prompt lookup). */
+  draftedTokens: number;
+  acceptedDrafts: number;
   stopReason: TokenStopReason;
 }
 
@@ -55,13 +64,21 @@ export interface TokenStream extends AsyncIterable<SampledToken> {
 /** Starts a token loop somewhere: in a worker thread (LocalModel) or in this one. */
 export type TokenSource = (plan: TokenPlan) => TokenStream;
 
+/** Drafts per check at first, and their bounds: more after a check accepted them all, fewer after one did not. */
+const FIRST_DRAFT_LENGTH = 4;
+const MAX_DRAFT_LENGTH = 10;
+
 /**
- * The generation loop over token ids: prefill the prompt (what the cache does not already hold) in
- * one run, then one token per run,
- * sampling each, until an EOS id, the budget, or `shouldStop()`. Yields each token as soon as it is
- * sampled (before the next step runs) and returns the timings. With a `constraint` (the plan's
- * grammar, compiled), only tokens it allows are drawn, and the loop ends as soon as the output is
- * complete.
+ * The generation loop over token ids: prefill the prompt (what the cache does not already hold)
+ * in chunks, then one token per run, sampling each, until an EOS id, the budget, or
+ * `shouldStop()`. Yields each token as soon as it is sampled (before the next step runs) and
+ * returns the timings. With a `constraint` (the plan's grammar, compiled), only tokens it allows
+ * are drawn, and the loop ends as soon as the output is complete.
+ *
+ * With prompt lookup, a step feeds the sampled token followed by drafts (`lookupDrafts`) and gets
+ * the logits of each position back: each draft the sampler would have chosen anyway is taken
+ * without a pass of its own, and the rows from the first rejected one on are dropped. Greedy
+ * sampling is deterministic given the logits and the history, so the tokens are the same.
  */
 export async function* generateTokens(
   decoder: SequenceDecoder,
@@ -71,6 +88,8 @@ export async function* generateTokens(
 ): AsyncGenerator<SampledToken, TokenRunStats> {
   const eos = new Set(plan.eosTokenIds);
   const sampler = createSampler(plan.sampling, constraint ? [constraint] : []);
+  const greedy = plan.sampling.temperature === 0 || plan.sampling.topK === 1;
+  const verifier = plan.promptLookup && greedy && !constraint ? decoder.verifier : undefined;
   const history = [...plan.promptIds];
   let generated = 0;
   let stopReason: TokenStopReason = 'max-tokens';
@@ -82,8 +101,14 @@ export async function* generateTokens(
   let reusedTokens = 0;
   if (plan.reusePrefix) reusedTokens = decoder.startSequence(plan.promptIds, capacity);
   else decoder.reset(capacity);
-  let logits = await feedPrompt(decoder, reusedTokens > 0 ? plan.promptIds.slice(reusedTokens) : plan.promptIds);
+  /** Logits not sampled yet, oldest first: one, or one per draft still unchecked plus one. */
+  let pending = [await feedPrompt(decoder, reusedTokens > 0 ? plan.promptIds.slice(reusedTokens) : plan.promptIds)];
   const prefillMs = performance.now() - started;
+  /** Drafts fed but not yet checked against the sampler's choice. */
+  let drafts: number[] = [];
+  let draftLength = FIRST_DRAFT_LENGTH;
+  let draftedTokens = 0;
+  let acceptedDrafts = 0;
   while (generated < plan.budget) {
     if (shouldStop()) {
       stopReason = 'interrupted';
@@ -93,6 +118,7 @@ export async function* generateTokens(
       stopReason = 'eos';
       break;
     }
+    const logits = pending.shift() as Float32Array;
     const id = sampler.sample(logits, history);
     if (generated === 0) firstTokenAt = performance.now();
     if (eos.has(id)) {
@@ -104,7 +130,24 @@ export async function* generateTokens(
     history.push(id);
     yield plan.logprobs === undefined ? { id } : { id, ...tokenLogprobs(logits, id, plan.logprobs) };
     if (generated >= plan.budget) break;
-    logits = await decoder.forward([id]);
+    if (drafts[0] === id) {
+      // Already fed, and its logits are next in `pending`.
+      drafts.shift();
+      acceptedDrafts++;
+      if (drafts.length === 0) draftLength = Math.min(MAX_DRAFT_LENGTH, draftLength + 2);
+      continue;
+    }
+    if (verifier && drafts.length > 0) {
+      verifier.rewind(verifier.length - drafts.length);
+      draftLength = Math.max(1, draftLength - 1);
+    }
+    drafts = verifier ? lookupDrafts(history, Math.min(draftLength, plan.budget - generated - 1)) : [];
+    if (drafts.length > 0) {
+      draftedTokens += drafts.length;
+      pending = await (verifier as DraftVerifier).forwardEach([id, ...drafts]);
+    } else {
+      pending = [await decoder.forward([id])];
+    }
   }
   const ended = performance.now();
   return {
@@ -113,6 +156,8 @@ export async function* generateTokens(
     timeToFirstTokenMs: (firstTokenAt || ended) - started,
     decodeMs: firstTokenAt > 0 ? ended - firstTokenAt : 0,
     decodeSteps: Math.max(0, generated - 1),
+    draftedTokens,
+    acceptedDrafts,
     stopReason,
   };
 }

@@ -24,8 +24,10 @@ export const PRESENT_ROWS_PREFIX = 'present_rows';
 export interface GraphSignature {
   /** True when the graph takes `position_ids` (genai graphs with fused rotary do not). */
   hasPositionIds: boolean;
-  /** True when the graph takes `num_logits_to_keep` (feed 1: only the last position's logits). */
+  /** True when the graph takes `num_logits_to_keep`: the logits of that many last positions (1 while decoding). */
   hasNumLogitsToKeep: boolean;
+  /** True when a pass can return the logits of every position it feeds (through `num_logits_to_keep`, or always). */
+  logitsForEachPosition: boolean;
   /** True for older merged decoders with a `use_cache_branch` switch. */
   hasUseCacheBranch: boolean;
   /** True when the graph takes `attention_mask`. */
@@ -107,6 +109,7 @@ export function readGraphSignature(session: InferenceSession, modelFile: string)
   return {
     hasPositionIds: inputs.has('position_ids'),
     hasNumLogitsToKeep: inputs.has('num_logits_to_keep'),
+    logitsForEachPosition: inputs.has('num_logits_to_keep') || logits?.shape[1] !== 1,
     hasUseCacheBranch: inputs.has('use_cache_branch'),
     hasAttentionMask: inputs.has('attention_mask'),
     layers,

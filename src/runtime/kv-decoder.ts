@@ -3,7 +3,7 @@ import { commonPrefixLength } from './common-prefix-length.js';
 import { kvCapacity } from './kv-capacity.js';
 import { logitsRow } from './logits-row.js';
 import type { GraphSignature } from './graph-signature.js';
-import type { SequenceDecoder } from './sequence-decoder.js';
+import type { DraftVerifier, SequenceDecoder } from './sequence-decoder.js';
 
 /**
  * How the KV cache lives between steps:
@@ -21,10 +21,12 @@ import type { SequenceDecoder } from './sequence-decoder.js';
 export type KvStrategy = 'grow' | 'shared' | 'append';
 
 /**
- * Runs a decoder graph step by step while keeping its KV cache: `forward` feeds new tokens (the
- * whole prompt at once, then one token per step) and returns the last position's logits.
+ * Runs a decoder graph step by step while keeping its KV cache: `forward` feeds new tokens (a
+ * prompt's chunks, then one token per step) and returns the last position's logits; `forwardEach`
+ * returns every fed position's, to check drafted tokens, and `rewind` drops the rows of those
+ * the model did not choose.
  */
-export class KvDecoder implements SequenceDecoder {
+export class KvDecoder implements SequenceDecoder, DraftVerifier {
   private past = new Map<string, ort.Tensor>();
   /** The ids whose rows the cache holds, in order. */
   private cachedIds: number[] = [];
@@ -83,11 +85,17 @@ export class KvDecoder implements SequenceDecoder {
       this.reset(capacity);
       return 0;
     }
-    if (this.strategy === 'grow') this.truncateGrown(kept);
-    // The fixed-capacity buffers keep their later rows, which the attention mask hides until overwritten.
-    this.cachedIds.length = kept;
+    this.rewind(kept);
     if (this.strategy === 'shared' && capacity > this.capacity) this.allocateBuffers(capacity);
     return kept;
+  }
+
+  /** Drops the cached rows after the first `length` (a shared prefix's tail, or drafted tokens the model did not choose). */
+  rewind(length: number): void {
+    if (length >= this.length) return;
+    if (this.strategy === 'grow') this.truncateGrown(length);
+    // The fixed-capacity buffers keep their later rows, which the attention mask hides until overwritten.
+    this.cachedIds.length = length;
   }
 
   /** Cuts the grow strategy's caches ([1, heads, length, headDim]) to their first `rows` rows. */
@@ -129,6 +137,24 @@ export class KvDecoder implements SequenceDecoder {
 
   /** Feeds `ids` after what the cache holds; returns the logits of the last fed position. */
   async forward(ids: readonly number[]): Promise<Float32Array> {
+    return logitsRow(await this.run(ids, 1));
+  }
+
+  /** This decoder, where its graph can return the logits of every position a pass feeds (`forwardEach`). */
+  get verifier(): DraftVerifier | undefined {
+    return this.signature.logitsForEachPosition ? this : undefined;
+  }
+
+  /** Feeds `ids` after what the cache holds; returns the logits of each of their positions, in order. */
+  async forwardEach(ids: readonly number[]): Promise<Float32Array[]> {
+    if (!this.verifier) throw new Error('KvDecoder.forwardEach: this graph returns the logits of the last position only');
+    const logits = await this.run(ids, ids.length);
+    const rows = logits.data.length / Number(logits.dims[logits.dims.length - 1]);
+    return ids.map((_, i) => logitsRow(logits, rows - ids.length + i));
+  }
+
+  /** One pass over `ids`, keeping the logits of the last `keep` positions where the graph lets it choose; returns the logits. */
+  private async run(ids: readonly number[], keep: number): Promise<ort.Tensor> {
     const { signature } = this;
     const count = ids.length;
     const total = this.length + count;
@@ -143,7 +169,7 @@ export class KvDecoder implements SequenceDecoder {
       for (let i = 0; i < count; i++) positions[i] = BigInt(this.firstPosition + this.length + i);
       feeds.position_ids = new ort.Tensor('int64', positions, [1, count]);
     }
-    if (signature.hasNumLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
+    if (signature.hasNumLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
     if (signature.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(this.length > 0 ? 1 : 0), [1]);
     const past = this.strategy === 'append' && this.length === 0 ? this.emptyPast() : this.past;
     for (const [name, tensor] of past) feeds[name] = tensor;
@@ -156,23 +182,20 @@ export class KvDecoder implements SequenceDecoder {
       }
       const outputs = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
       this.advance(ids);
-      return logitsRow(outputs.logits);
+      return outputs.logits;
     }
     const outputs = await this.session.run(feeds, this.fetchNames);
-    if (this.strategy === 'append') {
-      for (const layer of signature.layers) {
+    for (const layer of signature.layers) {
+      if (this.strategy === 'append') {
         this.appendRows(layer.pastKey, outputs[layer.presentKey], count);
         this.appendRows(layer.pastValue, outputs[layer.presentValue], count);
+      } else {
+        this.past.set(layer.pastKey, outputs[layer.presentKey]);
+        this.past.set(layer.pastValue, outputs[layer.presentValue]);
       }
-      this.advance(ids);
-      return logitsRow(outputs.logits);
-    }
-    for (const layer of signature.layers) {
-      this.past.set(layer.pastKey, outputs[layer.presentKey]);
-      this.past.set(layer.pastValue, outputs[layer.presentValue]);
     }
     this.advance(ids);
-    return logitsRow(outputs.logits);
+    return outputs.logits;
   }
 
   /** Records `ids` as cached after a successful run. */

@@ -223,4 +223,18 @@ describe('owm run', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: .*nope is not a folder/m);
   });
+
+  test('--prompt-lookup prints the same answer, and --verbose says how many drafts were accepted', async () => {
+    // Attention off: the greedy answer follows a fixed chain of tokens that soon comes round again, which prompt lookup then copies.
+    const quotingDir = path.join(path.dirname(optimumDir), 'quoting');
+    writeSyntheticModel(quotingDir, { arch: 'qwen2', style: 'optimum', dtype: 'q4', shape: TINY, tokenizer: 'qwen', seed: 7, attentionShare: 0 });
+    const args = ['run', quotingDir, 'Hello', '--max-tokens', '400', ...GREEDY, '--verbose'];
+    const plain = await runOwm(args, env);
+    const lookup = await runOwm([...args, '--prompt-lookup'], env);
+    assert.equal(lookup.code, 0, lookup.stderr);
+    assert.equal(lookup.stdout, plain.stdout);
+    assert.doesNotMatch(plain.stderr, /prompt lookup/);
+    const [, accepted, drafted] = /prompt lookup: (\d+) of (\d+) drafted tokens accepted/.exec(lookup.stderr) ?? [];
+    assert.ok(Number(accepted) > 100 && Number(drafted) >= Number(accepted), lookup.stderr);
+  });
 });

@@ -10,5 +10,6 @@ export function formatGenerationStats(stats: GenerationStats, info?: ModelInfo):
     `${info ? `load ${ms(info.loadMs)} on ${info.device} (${info.threads} threads), ` : ''}time to first token ${ms(stats.timeToFirstTokenMs)}`,
     // A server reports no prefill timing of its own.
     `${info ? `prefill ${rate(stats.prefillTokensPerSecond)}, ` : ''}decode ${rate(stats.decodeTokensPerSecond)}`,
+    ...(stats.draftedTokens ? [`prompt lookup: ${stats.acceptedDrafts} of ${stats.draftedTokens} drafted tokens accepted`] : []),
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
 import type { FusedGraph } from './build-fused-graph.js';
-import { fastAccuracyAttributes, FAST_ACCURACY_LEVEL, lastPosition, lastPositionLogits, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
+import { fastAccuracyAttributes, FAST_ACCURACY_LEVEL, keptPositions, keptPositionsLogits, LOGITS_TO_KEEP_INPUT, newRowsGatherer, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { groupQueryAttentionReplacer } from './replace-group-query-attention.js';
@@ -15,7 +15,7 @@ const LM_HEAD_OPS = new Set(['MatMul', 'MatMulNBits']);
  * Gives a graph that is already fused (GroupQueryAttention: onnxruntime-genai builder exports) what
  * owm's own fused graphs have: attention reading the KV cache in place where the node's features
  * allow it (otherwise GroupQueryAttention stays, its new rows gathered from its present cache), KV
- * outputs holding only the new rows, lm_head on the last position when its pattern is found, and,
+ * outputs holding only the new rows, lm_head on the last `num_logits_to_keep` positions when its pattern is found, and,
  * unless `exact`, `MatMulNBits` at `accuracy_level=4`. Every other node and weight stays as it is,
  * whatever the architecture.
  */
@@ -70,10 +70,12 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
   let lmHead = producer.get('logits');
   while (lmHead && LOGITS_PASS_THROUGH.has(lmHead.opType ?? '')) lmHead = producer.get(lmHead.input?.[0] ?? '');
   const logitsIndex = outputs.findIndex((output) => output.name === 'logits');
-  if (lmHead && LM_HEAD_OPS.has(lmHead.opType ?? '') && logitsIndex >= 0) {
-    lmHead.input = [lastPosition(w, lmHead.input?.[0] ?? ''), ...(lmHead.input ?? []).slice(1)];
-    outputs[logitsIndex] = lastPositionLogits(outputs[logitsIndex]);
-    changes.push('lm_head on the last position only');
+  const inputs = [...(graph.input ?? [])];
+  if (lmHead && LM_HEAD_OPS.has(lmHead.opType ?? '') && logitsIndex >= 0 && !inputNames.has(LOGITS_TO_KEEP_INPUT.name as string)) {
+    lmHead.input = [keptPositions(w, lmHead.input?.[0] ?? ''), ...(lmHead.input ?? []).slice(1)];
+    outputs[logitsIndex] = keptPositionsLogits(outputs[logitsIndex]);
+    inputs.push(LOGITS_TO_KEEP_INPUT);
+    changes.push('lm_head on the last num_logits_to_keep positions only');
   }
 
   let projections = 0;
@@ -101,6 +103,7 @@ export function adaptFusedGraph(model: Onnx.IModelProto, options: { exact: boole
         ...graph,
         node: [...ordered, ...rest],
         initializer: [...(graph.initializer ?? []), ...w.initializers.values()],
+        input: inputs,
         output: outputs,
       },
     },

@@ -1,7 +1,7 @@
 import type { onnx as Onnx } from 'onnx-proto';
 import { PRESENT_ROWS_PREFIX } from '../graph-signature.js';
 import { cacheAttention } from './cache-attention.js';
-import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, lastPosition, lastPositionLogits, presentRowsInfo } from './decoder-outputs.js';
+import { FAST_ACCURACY_LEVEL, fastAccuracyAttributes, keptPositions, keptPositionsLogits, LOGITS_TO_KEEP_INPUT, presentRowsInfo } from './decoder-outputs.js';
 import { GraphWriter } from './graph-writer.js';
 import { notOptimizable } from './not-optimizable.js';
 import { rotaryCaches } from './rotary-caches.js';
@@ -18,7 +18,7 @@ export interface FusedGraph {
 /**
  * Rebuilds a decoder in the form onnxruntime-genai's model builder writes for the CPU, but for its
  * attention: `SimplifiedLayerNormalization` then `SkipSimplifiedLayerNormalization` (the residual
- * adds fused into the norms), SwiGLU, `lm_head` on the last position only, and attention that
+ * adds fused into the norms), SwiGLU, `lm_head` on the last `num_logits_to_keep` positions only, and attention that
  * reads the KV cache inputs in place with rotary inside (cos/sin caches from the config, no
  * `position_ids`; see `cacheAttention` for why not GroupQueryAttention). Projections, embedding and
  * `lm_head` are the original nodes and weights; unless `exact`, `MatMulNBits` gets
@@ -108,15 +108,15 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
   });
 
   const final = normalize('/norm', parts.finalNorm);
-  // Only the last position's logits are ever read; a prompt's other rows would cost a [seq, vocab] product.
-  copy(parts.lmHead, lastPosition(w, final));
+  // Only the last positions' logits are read (one while decoding); a prompt's other rows would cost a [seq, vocab] product.
+  copy(parts.lmHead, keptPositions(w, final));
 
   const layerNames = parts.layers.flatMap((_, i) => [`${i}.key`, `${i}.value`]);
   const info = (map: Map<string, Onnx.IValueInfoProto>, name: string): Onnx.IValueInfoProto => map.get(name) ?? { name };
   const changes = [
     `attention of ${parts.layers.length} layers → attention reading the KV cache in place, rotary inside (rope_theta ${config.ropeTheta}, ${caches.rows} positions); position_ids dropped`,
     `RMSNorm → SimplifiedLayerNormalization, residual adds fused into ${2 * parts.layers.length} SkipSimplifiedLayerNormalization`,
-    'lm_head on the last position only',
+    'lm_head on the last num_logits_to_keep positions only',
     'KV outputs hold only the new rows (no whole-cache copy per token)',
   ];
   if (raisedAccuracy > 0) changes.push(`MatMulNBits accuracy_level → ${FAST_ACCURACY_LEVEL} on ${raisedAccuracy} of ${projections} projections`);
@@ -130,9 +130,14 @@ export function buildFusedGraph(parts: DecoderParts, config: DecoderConfig, opti
         name: 'owm_fused_decoder',
         node: w.nodes,
         initializer: [...w.initializers.values()],
-        input: [info(parts.inputs, 'input_ids'), info(parts.inputs, 'attention_mask'), ...layerNames.map((n) => info(parts.inputs, `past_key_values.${n}`))],
+        input: [
+          info(parts.inputs, 'input_ids'),
+          info(parts.inputs, 'attention_mask'),
+          ...layerNames.map((n) => info(parts.inputs, `past_key_values.${n}`)),
+          LOGITS_TO_KEEP_INPUT,
+        ],
         output: [
-          lastPositionLogits(info(parts.outputs, 'logits')),
+          keptPositionsLogits(info(parts.outputs, 'logits')),
           ...layerNames.map((n) => presentRowsInfo(info(parts.outputs, `present.${n}`), `${PRESENT_ROWS_PREFIX}.${n}`)),
         ],
       },

@@ -30,9 +30,19 @@ export function newRowsGatherer(w: GraphWriter): (present: string, output: strin
   };
 }
 
-/** A `Slice` of `hidden` ([batch, seq, hidden]) to its last position, for lm_head. */
-export function lastPosition(w: GraphWriter, hidden: string): string {
-  return w.op('Slice', [hidden, w.int64('minus_one', [-1n]), w.int64('int64_max', [INT64_MAX]), w.int64('index_1', [1n])], {}, '/lm_head');
+/**
+ * The input that says how many of the last positions get logits (the name and meaning Hugging Face
+ * exports use): 1 while decoding, more when drafted tokens are verified in one pass.
+ */
+export const LOGITS_TO_KEEP_INPUT: Onnx.IValueInfoProto = {
+  name: 'num_logits_to_keep',
+  type: { tensorType: { elemType: 7, shape: { dim: [] } } },
+};
+
+/** A `Slice` of `hidden` ([batch, seq, hidden]) to its last `num_logits_to_keep` positions, for lm_head. */
+export function keptPositions(w: GraphWriter, hidden: string): string {
+  const starts = w.op('Neg', [w.op('Reshape', [LOGITS_TO_KEEP_INPUT.name as string, w.int64('shape_1', [1n])], {}, '/lm_head')], {}, '/lm_head');
+  return w.op('Slice', [hidden, starts, w.int64('int64_max', [INT64_MAX]), w.int64('index_1', [1n])], {}, '/lm_head');
 }
 
 /** `attributes` of a `MatMulNBits` with `accuracy_level` set to the fast level, or null when it already is. */
@@ -50,10 +60,10 @@ export function presentRowsInfo(present: Onnx.IValueInfoProto, name: string): On
   return { name, type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], dims[1], { dimParam: 'fed_length' }, dims[3]] } } } };
 }
 
-/** The `logits` declaration with its sequence axis fixed to 1. */
-export function lastPositionLogits(logits: Onnx.IValueInfoProto): Onnx.IValueInfoProto {
+/** The `logits` declaration with its sequence axis named after the positions kept. */
+export function keptPositionsLogits(logits: Onnx.IValueInfoProto): Onnx.IValueInfoProto {
   const tensorType = logits.type?.tensorType;
   const dims = tensorType?.shape?.dim ?? [];
   if (!tensorType || dims.length !== 3) return logits;
-  return { name: logits.name, type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], { dimValue: 1 }, dims[2]] } } } };
+  return { name: logits.name, type: { tensorType: { elemType: tensorType.elemType, shape: { dim: [dims[0], { dimParam: 'kept_positions' }, dims[2]] } } } };
 }

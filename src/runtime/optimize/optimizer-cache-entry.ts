@@ -2,7 +2,7 @@
 // its record, the optimizer's version and tolerances.
 
 /** Bumped whenever the fused graph changes, so that older cache entries are rebuilt. */
-export const OPTIMIZER_VERSION = 4;
+export const OPTIMIZER_VERSION = 5;
 /**
  * Default tolerance with `accuracy_level=4`. Drift measured on random-weight q4 models: 0.02-0.03
  * (2 layers), 0.085-0.087 (SmolLM2-135M and Qwen2.5-0.5B shapes; 0.13 over 33 greedy steps).

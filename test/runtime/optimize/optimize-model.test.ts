@@ -166,7 +166,7 @@ describe('optimizeModel rewrites optimum exports into the fused form', () => {
 
 describe('optimizeModel adapts onnxruntime-genai exports, whatever their architecture', () => {
   for (const dtype of ['fp32', 'q4'] as const) {
-    test(`genai ${dtype}: attention reads the cache in place, KV outputs with only the new rows, logits of the last position, same greedy tokens`, async () => {
+    test(`genai ${dtype}: attention reads the cache in place, KV outputs with only the new rows, logits of the last num_logits_to_keep positions, same greedy tokens`, async () => {
       const model = write(`genai-${dtype}`, 'qwen2', dtype, { style: 'genai' });
       // Only genai_config.json describes the model: the adaptation needs no config.json.
       rmSync(path.join(model.dir, 'config.json'));
@@ -175,7 +175,7 @@ describe('optimizeModel adapts onnxruntime-genai exports, whatever their archite
       const bound = dtype === 'q4' ? FAST_TOLERANCE : 1e-4;
       assert.ok(result.maxLogitDiff < bound, `max logit diff ${result.maxLogitDiff}`);
       assert.equal(result.changes.some((change) => change.includes("original's own int8 activations")), dtype === 'q4', result.changes.join('; '));
-      assert.ok(result.changes.some((change) => change.includes('lm_head on the last position')), result.changes.join('; '));
+      assert.ok(result.changes.some((change) => change.includes('lm_head on the last num_logits_to_keep positions')), result.changes.join('; '));
       assert.ok(result.changes.includes(`GroupQueryAttention of ${SHAPE.layers} layers → attention reading the KV cache in place`), result.changes.join('; '));
 
       const original = readOnnxModel(modelPath(model)).graph ?? {};
@@ -187,7 +187,8 @@ describe('optimizeModel adapts onnxruntime-genai exports, whatever their archite
       const outputs = adapted.output?.map((output) => output.name) ?? [];
       assert.equal(outputs.filter((name) => name?.startsWith('present_rows.')).length, 2 * SHAPE.layers);
       assert.ok(!outputs.some((name) => name?.startsWith('present.')), outputs.join());
-      assert.equal(Number(adapted.output?.find((output) => output.name === 'logits')?.type?.tensorType?.shape?.dim?.[1]?.dimValue), 1);
+      assert.equal(adapted.output?.find((output) => output.name === 'logits')?.type?.tensorType?.shape?.dim?.[1]?.dimParam, 'kept_positions');
+      assert.ok(adapted.input?.some((input) => input.name === 'num_logits_to_keep'));
 
       const expected = await greedy(modelPath(model), 16);
       const actual = await greedy(result.modelPath, 16, PROMPT.length);

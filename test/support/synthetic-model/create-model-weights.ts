@@ -13,15 +13,17 @@ const ATTENTION_SHARE = 0.4;
 /**
  * The fp32 weights of a decoder, Hugging Face names and layouts (`[out, in]`), scaled so that
  * logits are spread and greedy decoding neither repeats a token nor ignores the context; each is
- * drawn only when asked for.
+ * drawn only when asked for. A small `attentionShare` makes a model whose next token depends on
+ * the current one almost alone: its greedy output follows a fixed chain, which a prompt holding
+ * that chain lets it quote (the prompt-lookup benchmark).
  */
-export function createModelWeights(config: SyntheticModelConfig, seed: number): ModelWeights {
+export function createModelWeights(config: SyntheticModelConfig, seed: number, attentionShare = ATTENTION_SHARE): ModelWeights {
   const { hidden, heads, kvHeads, headDim, intermediate, vocab } = config;
   const weights = new ModelWeights(seed);
   const add = (name: string, size: number, std: number, mean = 0): void => weights.random(name, size, std, mean);
   const unit = 1 / Math.sqrt(hidden);
   const mlpGain = Math.max(1, Math.sqrt(RESIDUAL_LAYERS / config.layers));
-  const attentionGain = ATTENTION_SHARE * mlpGain;
+  const attentionGain = attentionShare * mlpGain;
 
   add('model.embed_tokens.weight', vocab * hidden, LOGIT_STD * unit);
   for (let i = 0; i < config.layers; i++) {

@@ -50,6 +50,8 @@ export interface SyntheticModelOptions {
   tieEmbeddings?: boolean;
   /** Optimum style only: no `lm_head`, `last_hidden_state` out (a decoder embedding model). @default false */
   headless?: boolean;
+  /** Attention's weight in the residual stream against the MLP's (see `createModelWeights`). @default 0.4 */
+  attentionShare?: number;
 }
 
 /** Everything a reference forward pass needs besides the weights. */

@@ -47,7 +47,7 @@ export function writeSyntheticModel(dir: string, options: SyntheticModelOptions)
     eosTokenIds: tokenizer.eosTokenIds,
     padTokenId: tokenizer.padTokenId,
   };
-  const weights = createModelWeights(config, options.seed);
+  const weights = createModelWeights(config, options.seed, options.attentionShare);
 
   const external = !optimum || (options.externalData ?? false);
   if (!external && dtype !== 'q4' && totalBytes(weights) > PROTOBUF_LIMIT) {
