@@ -41,15 +41,15 @@ describe('benchSettings', () => {
     const settings = benchSettings(request);
     const table = tablePlan(settings, 1000);
     assert.deepEqual(table.runs, [
-      { promptLength: 32, reps: 3 },
-      { promptLength: 128, reps: 3 },
-      { promptLength: 512, reps: 3 },
-      { promptLength: 2048, reps: 2 },
+      { promptLength: 32, reps: 2 },
+      { promptLength: 128, reps: 2 },
+      { promptLength: 512, reps: 2 },
+      { promptLength: 2048, reps: 1 },
     ]);
     assert.equal(table.vocab, 1000);
     assert.deepEqual(chartOnlyPlan(settings, 1000).runs, [
-      { promptLength: 1024, reps: 2 },
-      { promptLength: 4096, reps: 2 },
+      { promptLength: 1024, reps: 1 },
+      { promptLength: 4096, reps: 1 },
     ]);
     assert.deepEqual(chartOnlyPlan(benchSettings({ ...request, quick: true }), 1000).runs, []);
   });
@@ -67,7 +67,7 @@ describe('benchSettings', () => {
       [settings.downloadBytes, settings.serveLoad, settings.constrainedReps, settings.batchingTokens, settings.embeddingsReps],
       [0, null, 0, 0, 0],
     );
-    assert.equal(settings.shortReps, 3);
+    assert.equal(settings.shortReps, 2);
   });
 });
 
