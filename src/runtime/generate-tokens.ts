@@ -2,7 +2,7 @@ import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob }
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
 import { lookupDrafts } from './prompt-lookup.js';
-import type { DraftVerifier, SequenceDecoder } from './sequence-decoder.js';
+import type { SequenceDecoder } from './sequence-decoder.js';
 import { feedPrompt } from './feed-prompt.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
@@ -78,7 +78,8 @@ const MAX_DRAFT_LENGTH = 10;
  * With prompt lookup, a step feeds the sampled token followed by drafts (`lookupDrafts`) and gets
  * the logits of each position back: each draft the sampler would have chosen anyway is taken
  * without a pass of its own, and the rows from the first rejected one on are dropped. Greedy
- * sampling is deterministic given the logits and the history, so the tokens are the same.
+ * sampling is deterministic given the logits and the history, so the tokens are the same (up to
+ * the float rounding that separates a pass over one position from a pass over several).
  */
 export async function* generateTokens(
   decoder: SequenceDecoder,
@@ -142,9 +143,9 @@ export async function* generateTokens(
       draftLength = Math.max(1, draftLength - 1);
     }
     drafts = verifier ? lookupDrafts(history, Math.min(draftLength, plan.budget - generated - 1)) : [];
-    if (drafts.length > 0) {
+    if (verifier && drafts.length > 0) {
       draftedTokens += drafts.length;
-      pending = await (verifier as DraftVerifier).forwardEach([id, ...drafts]);
+      pending = await verifier.forwardEach([id, ...drafts]);
     } else {
       pending = [await decoder.forward([id])];
     }

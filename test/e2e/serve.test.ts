@@ -308,6 +308,10 @@ describe('owm run --host: the CLI as a client of an OpenAI-compatible server', (
     const raw = await runOwm(['run', '--host', server.url, 'tiny', 'Once upon a time', '--raw', ...flags], env);
     const rawLocal = await runOwm(['run', modelDir, 'Once upon a time', '--raw', ...flags], env);
     assert.equal(raw.stdout, rawLocal.stdout);
+
+    const lookup = await runOwm(['run', '--host', server.url, 'tiny', 'Once upon a time', '--raw', ...flags, '--prompt-lookup'], env);
+    assert.equal(lookup.stdout, rawLocal.stdout);
+    assert.match(lookup.stderr, /^warning: --prompt-lookup is ignored with --host/);
   });
 
   test('--verbose prints the statistics on stderr', async () => {

@@ -94,6 +94,7 @@ export async function runRun(options: RunOptions): Promise<number> {
 /** `owm run --host`: the same prompt, flags and output, answered by a server. */
 async function runRemote(options: RunOptions, host: string): Promise<number> {
   if (options.context !== undefined) process.stderr.write('warning: --context is ignored with --host: the server decides the context.\n');
+  if (options.promptLookup) process.stderr.write('warning: --prompt-lookup is ignored with --host: the server decides how it decodes.\n');
   const input = await readPrompt(options);
   const { RemoteModel } = await import('../../client/remote-model.js');
   const model = new RemoteModel({ host, model: options.model, apiKey: resolveOwmEnvironment().apiKey });
