@@ -1,4 +1,4 @@
-import { createSampler, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
+import { createSampler, isGreedy, tokenLogprobs, type SamplingOptions, type TokenLogprob } from './sampling/index.js';
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
 import { lookupDrafts } from './prompt-lookup.js';
@@ -89,8 +89,7 @@ export async function* generateTokens(
 ): AsyncGenerator<SampledToken, TokenRunStats> {
   const eos = new Set(plan.eosTokenIds);
   const sampler = createSampler(plan.sampling, constraint ? [constraint] : []);
-  const greedy = plan.sampling.temperature === 0 || plan.sampling.topK === 1;
-  const verifier = plan.promptLookup && greedy && !constraint ? decoder.verifier : undefined;
+  const verifier = plan.promptLookup && isGreedy(plan.sampling) && !constraint ? decoder.verifier : undefined;
   const history = [...plan.promptIds];
   let generated = 0;
   let stopReason: TokenStopReason = 'max-tokens';

@@ -1,6 +1,8 @@
+import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { attribute, GraphWriter } from './graph-writer.js';
 
+const { onnx } = onnxProto;
 const INT64_MAX = 2n ** 63n - 1n;
 // MatMulNBits computes with int8-quantized activations at this level: the CPU's fastest kernels.
 export const FAST_ACCURACY_LEVEL = 4;
@@ -36,7 +38,7 @@ export function newRowsGatherer(w: GraphWriter): (present: string, output: strin
  */
 export const LOGITS_TO_KEEP_INPUT: Onnx.IValueInfoProto = {
   name: 'num_logits_to_keep',
-  type: { tensorType: { elemType: 7, shape: { dim: [] } } },
+  type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [] } } },
 };
 
 /** A `Slice` of `hidden` ([batch, seq, hidden]) to its last `num_logits_to_keep` positions, for lm_head. */

@@ -1,6 +1,6 @@
 import { createPenalties } from './penalties.js';
 import type { LogitsProcessor } from './logits-processor.js';
-import type { SamplingOptions } from './sampling-options.js';
+import { isGreedy, type SamplingOptions } from './sampling-options.js';
 import { validateSamplingOptions } from './validate-sampling-options.js';
 
 /** Picks the next token id. */
@@ -77,8 +77,8 @@ class LogitsSampler implements Sampler {
   }
 
   private pick(logits: Float32Array): number {
-    const { temperature, topK } = this.options;
-    if (temperature === 0 || topK === 1) return argmax(logits);
+    const { topK } = this.options;
+    if (isGreedy(this.options)) return argmax(logits);
     const count = topK > 0 && topK < logits.length ? this.topKCandidates(logits, topK) : this.vocabularyCandidates(logits);
     // No candidate: the logits were NaN or infinite (a broken model); argmax still answers.
     return count > 0 ? this.draw(count) : argmax(logits);

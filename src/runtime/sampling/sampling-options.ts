@@ -20,5 +20,10 @@ export interface SamplingOptions {
   seed?: number;
 }
 
+/** True when sampling always picks the most likely token: the same logits and history, the same token. */
+export function isGreedy(options: Pick<SamplingOptions, 'temperature' | 'topK'>): boolean {
+  return options.temperature === 0 || options.topK === 1;
+}
+
 /** Sampling settings when neither the model nor the user gives one. */
 export const FALLBACK_SAMPLING: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0 };
