@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spread, type Spread } from '../src/runtime/measure-speed.js';
+import { REBLOCK_SIZES } from '../src/runtime/optimize/optimizer-cache-entry.js';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { measureLlamaCpp } from './peers/llama-cpp.js';
@@ -11,12 +12,13 @@ import type { PeerReport, PeerTarget } from './peers/peer-target.js';
 import { prepareGguf } from './prepare-gguf.js';
 import { prepareModel } from './prepare-model.js';
 
-// `npm run bench:head-to-head -- [--only MODEL[,MODEL]] [--rounds 4] [--contexts 128,2048] [--out FILE]`:
+// `npm run bench:head-to-head -- [--only MODEL[,MODEL]] [--rounds 4] [--contexts 128,2048] [--reblock 64|128] [--out FILE]`:
 // owm's in-process API against llama.cpp, decode only, in alternating rounds (ABBA) of one fresh
 // process each, so that the machine's drift over minutes touches both engines alike. The full
 // `npm run bench` measures each peer's whole table in one go, minutes apart from the other's.
+// `--reblock` adds owm with its weights re-blocked as a third engine in the same rounds.
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const USAGE = 'usage: npm run bench:head-to-head -- [--only MODEL[,MODEL]] [--rounds N] [--contexts N[,N]] [--out FILE]';
+const USAGE = 'usage: npm run bench:head-to-head -- [--only MODEL[,MODEL]] [--rounds N] [--contexts N[,N]] [--reblock 64|128] [--out FILE]';
 const DEFAULT_MODELS = ['llama3.2-1b-q4', 'qwen2.5-1.5b-q4'];
 const GEN_TOKENS = 32;
 
@@ -25,13 +27,15 @@ const { values } = parseArgs({
     only: { type: 'string', default: DEFAULT_MODELS.join(',') },
     rounds: { type: 'string', default: '4' },
     contexts: { type: 'string', default: '128,2048' },
+    reblock: { type: 'string' },
     out: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
 const contexts = values.contexts.split(',').map(Number);
 const models = values.only.split(',').map((id) => BENCH_MODELS.find((model) => model.id === id));
-if (!(rounds > 0) || contexts.some((context) => !(context > 0)) || models.some((model) => !model)) {
+const reblock = REBLOCK_SIZES.find((size) => String(size) === values.reblock);
+if (!(rounds > 0) || contexts.some((context) => !(context > 0)) || models.some((model) => !model) || (values.reblock !== undefined && !reblock)) {
   process.stderr.write(`${USAGE}\nmodels: ${BENCH_MODELS.map((model) => model.id).join(', ')}\n`);
   process.exit(2);
 }
@@ -56,12 +60,13 @@ async function compare(model: BenchModel): Promise<string[]> {
     coldPrompt: '',
     plan: { runs: contexts.map((promptLength) => ({ promptLength, reps: 1 })), genTokens: GEN_TOKENS, vocab: prepared.config.vocab },
   };
-  const owm: Speeds = new Map(contexts.map((context) => [context, []]));
-  const llama: Speeds = new Map(contexts.map((context) => [context, []]));
-  const peers = [
-    { name: 'owm', run: () => measureOwmApi(target), speeds: owm },
-    { name: 'llama.cpp', run: () => measureLlamaCpp(target, gguf), speeds: llama },
+  const speeds = (): Speeds => new Map(contexts.map((context) => [context, []]));
+  const llama = { name: 'llama.cpp', run: () => measureLlamaCpp(target, gguf), speeds: speeds() };
+  const owms = [
+    { name: 'owm', run: () => measureOwmApi(target), speeds: speeds() },
+    ...(reblock ? [{ name: `owm --reblock ${reblock}`, run: () => measureOwmApi(target, reblock), speeds: speeds() }] : []),
   ];
+  const peers = [...owms, llama];
   for (let round = 0; round < rounds; round++) {
     // ABBA: each engine goes first in every other round.
     for (const peer of round % 2 === 0 ? peers : [...peers].reverse()) {
@@ -69,21 +74,21 @@ async function compare(model: BenchModel): Promise<string[]> {
       record(peer.speeds, await peer.run());
     }
   }
+  const cell = ({ median, min, max }: Spread): string => `${median.toFixed(1)} (${min.toFixed(1)}–${max.toFixed(1)})`;
   const lines = [
     `### ${model.label}`,
     '',
-    '| context | owm decode tok/s (median, range) | llama.cpp decode tok/s (median, range) | owm ÷ llama.cpp (medians) | per round |',
-    '| --- | --- | --- | --- | --- |',
+    `| context | ${peers.map((peer) => `${peer.name} decode tok/s (median, range)`).join(' | ')} | ${owms.map((peer) => `${peer.name} ÷ llama.cpp (medians) | per round`).join(' | ')} |`,
+    `| --- | ${peers.map(() => '---').join(' | ')} | ${owms.map(() => '--- | ---').join(' | ')} |`,
   ];
   for (const context of contexts) {
-    const a = owm.get(context) ?? [];
-    const b = llama.get(context) ?? [];
-    const [owmSpeed, llamaSpeed] = [spread(a), spread(b)];
-    const perRound = spread(a.map((speed, i) => speed / (b[i] as number)));
-    const cell = ({ median, min, max }: Spread): string => `${median.toFixed(1)} (${min.toFixed(1)}–${max.toFixed(1)})`;
-    lines.push(
-      `| ${context} | ${cell(owmSpeed)} | ${cell(llamaSpeed)} | ${(owmSpeed.median / llamaSpeed.median).toFixed(2)}× | ${perRound.min.toFixed(2)}–${perRound.max.toFixed(2)}× |`,
-    );
+    const b = llama.speeds.get(context) ?? [];
+    const ratios = owms.map((peer) => {
+      const a = peer.speeds.get(context) ?? [];
+      const perRound = spread(a.map((speed, i) => speed / (b[i] as number)));
+      return `${(spread(a).median / spread(b).median).toFixed(2)}× | ${perRound.min.toFixed(2)}–${perRound.max.toFixed(2)}×`;
+    });
+    lines.push(`| ${context} | ${peers.map((peer) => cell(spread(peer.speeds.get(context) ?? []))).join(' | ')} | ${ratios.join(' | ')} |`);
   }
   return [...lines, ''];
 }
@@ -95,7 +100,7 @@ const minutes = (performance.now() - started) / 60000;
 const header = [
   `## owm against llama.cpp, head to head (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `${rounds} alternating rounds (ABBA), each a fresh process per engine: the prompt, then ${GEN_TOKENS} greedy tokens (end-of-sequence ignored), ${physicalCores()} threads; decode tok/s = (tokens − 1) / time from the first to the last token. owm: its in-process API with its default load-time rewrite; llama.cpp: node-llama-cpp on a Q4_0 GGUF of the same weights. Wall time ${minutes.toFixed(1)} min.`,
+  `${rounds} alternating rounds (ABBA: the engines' order reversed every other round), each a fresh process per engine: the prompt, then ${GEN_TOKENS} greedy tokens (end-of-sequence ignored), ${physicalCores()} threads; decode tok/s = (tokens − 1) / time from the first to the last token. owm: its in-process API with its default load-time rewrite${reblock ? ` (and, as a third engine, with --reblock ${reblock})` : ''}; llama.cpp: node-llama-cpp on a Q4_0 GGUF of the same weights. Wall time ${minutes.toFixed(1)} min.`,
   '',
 ];
 const markdown = [...header, ...sections].join('\n');

@@ -1,5 +1,6 @@
 import type * as SessionSettingsModule from '../../src/cli/session-settings.js';
 import type * as LocalModelModule from '../../src/runtime/local-model.js';
+import type { ReblockSize } from '../../src/runtime/optimize/optimizer-cache-entry.js';
 import { measureChatTurn } from './chat-turn.js';
 import { childMain } from './child-main.js';
 import { importDist } from './dist-module.js';
@@ -10,7 +11,8 @@ import { measurePlan } from './measure-plan.js';
 await childMain('owm api', async (request, log) => {
   const { LocalModel } = await importDist<typeof LocalModelModule>('runtime/local-model.js');
   const { sessionSettings } = await importDist<typeof SessionSettingsModule>('cli/session-settings.js');
-  const settings = sessionSettings({ device: 'cpu', threads: request.threads });
+  const reblock = request.options?.reblock ? (Number(request.options.reblock) as ReblockSize) : undefined;
+  const settings = sessionSettings({ device: 'cpu', threads: request.threads, reblock });
   const model = await LocalModel.load({ dir: request.dir, modelFile: request.modelFile }, settings);
   try {
     const { info } = model;

@@ -1,15 +1,12 @@
 import { resolvePaths } from '../config.js';
 import type { SessionSettings } from '../runtime/create-session.js';
 import type { DeviceRequest } from '../runtime/expected-device.js';
+import type { OptimizeFlags } from './optimize-options.js';
 
 /** Flags that decide how a model is loaded. */
-export interface LoadFlags {
+export interface LoadFlags extends OptimizeFlags {
   device: DeviceRequest;
   threads?: number;
-  /** Only output-preserving graph rewrites. */
-  exact?: boolean;
-  /** False with `--no-optimize`: load the graph as it is. */
-  optimize?: boolean;
   /** ONNX Runtime's warnings on stderr too. */
   verbose?: boolean;
 }
@@ -20,6 +17,6 @@ export function sessionSettings(flags: LoadFlags): SessionSettings {
     device: flags.device,
     threads: flags.threads,
     verbose: flags.verbose === true,
-    ...(flags.optimize === false ? {} : { optimize: { cacheDir: resolvePaths().optimizedCache, exact: flags.exact === true } }),
+    ...(flags.optimize === false ? {} : { optimize: { cacheDir: resolvePaths().optimizedCache, exact: flags.exact === true, ...(flags.reblock ? { reblock: flags.reblock } : {}) } }),
   };
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RuntimeError } from '../errors.js';
 import { cudaProviderInstalled, hasNvidiaGpu, type DeviceRequest } from './expected-device.js';
+import type { ReblockSize } from './optimize/index.js';
 import { physicalCores } from './physical-cores.js';
 
 /** A created session and where it actually runs. */
@@ -20,9 +21,10 @@ export interface SessionSettings {
   threads?: number;
   /**
    * Rewrite transformers.js-style graphs into the fused form before loading (CPU only), caching
-   * the result in `cacheDir`; `exact` allows only rewrites that keep the outputs.
+   * the result in `cacheDir`; `exact` allows only rewrites that keep the outputs, `reblock`
+   * re-quantizes 4-bit weights into larger blocks.
    */
-  optimize?: { cacheDir: string; exact: boolean };
+  optimize?: { cacheDir: string; exact: boolean; reblock?: ReblockSize };
   /** Let ONNX Runtime's own warnings through to stderr (`--verbose`); otherwise none of its log lines. */
   verbose?: boolean;
 }

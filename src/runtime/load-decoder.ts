@@ -43,7 +43,7 @@ export async function loadDecoder(location: ModelLocation, settings: SessionSett
   }
   const warnings: string[] = [];
   const optimization = settings.optimize && expectedDevice(settings.device) === 'cpu'
-    ? await optimizeModel({ modelPath, cacheDir: settings.optimize.cacheDir, exact: settings.optimize.exact }).catch((error: unknown) => {
+    ? await optimizeModel({ modelPath, ...settings.optimize }).catch((error: unknown) => {
         // A full or read-only cache folder costs speed, not the answer: run the graph as published.
         const reason = unwritableReason(error);
         if (!reason) throw error;
@@ -51,6 +51,7 @@ export async function loadDecoder(location: ModelLocation, settings: SessionSett
         return undefined;
       })
     : undefined;
+  if (settings.optimize?.reblock && expectedDevice(settings.device) !== 'cpu') warnings.push('--reblock re-quantizes for the CPU only: ignored on CUDA');
   const fused = optimization && optimization.status !== 'skipped' ? optimization : undefined;
   const loadedPath = fused?.modelPath ?? modelPath;
   const session = await createSession(loadedPath, settings);

@@ -161,7 +161,8 @@ describe('owm run', () => {
   });
 
   test('bad values are usage errors (exit 2); CUDA without CUDA is a clear error', async () => {
-    for (const args of [['--temperature', '-1'], ['--top-p', '1.5'], ['--top-k', '2.5'], ['--device', 'tpu'], ['--max-tokens', '0']]) {
+    const badFlags = [['--temperature', '-1'], ['--top-p', '1.5'], ['--top-k', '2.5'], ['--device', 'tpu'], ['--max-tokens', '0'], ['--reblock', '96'], ['--reblock', '64', '--exact'], ['--reblock', '128', '--no-optimize']];
+    for (const args of badFlags) {
       const result = await runOwm(['run', REPO, 'hi', ...args], env);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^error: /m);
@@ -187,7 +188,7 @@ describe('owm run', () => {
     assert.equal(hidden.stdout, '\n', 'everything generated is still thinking');
   });
 
-  test('a transformers.js q4 export from the cache is fused once, reused, and removed with the model', async () => {
+  test('a transformers.js q4 export from the cache is fused once, reused, re-blocked on request, and removed with the model', async () => {
     const { env: own } = await createSandbox(hub.url);
     const args = ['run', 'acme/tiny-llama-q4', 'Hello', '--max-tokens', '10', ...GREEDY, '--verbose'];
     const first = await runOwm(args, own);
@@ -201,8 +202,12 @@ describe('owm run', () => {
     assert.match(exact.stderr, /note: graph optimized now/);
     assert.doesNotMatch(original.stderr, /note: /);
     assert.equal(exact.stdout, original.stdout, '--exact keeps the greedy output of the original graph');
+    const reblocked = await runOwm([...args, '--reblock', '64'], own);
+    assert.equal(reblocked.code, 0, reblocked.stderr);
+    assert.match(reblocked.stderr, /note: graph optimized now \(.*4-bit weights of \d+ MatMulNBits re-quantized into blocks of 64/);
+    assert.ok(reblocked.stdout.trim().length > 0);
     const optimized = path.join(own.OWM_HOME as string, 'optimized');
-    assert.equal(readdirSync(optimized).length, 2);
+    assert.equal(readdirSync(optimized).length, 3);
     assert.equal((await runOwm(['rm', 'acme/tiny-llama-q4'], own)).code, 0);
     assert.deepEqual(readdirSync(optimized), [], 'fused graphs (which hard-link the weights) go with the model');
   });

@@ -1,3 +1,4 @@
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import { Option, type Command } from 'commander';
 import { formatBytes } from '../../format-bytes.js';
 import { integerFlag, integerListFlag, threadsFlag } from '../flag-parsers.js';
@@ -12,7 +13,7 @@ import { formatTable } from '../ui/format-table.js';
 import { startSpinner } from '../ui/spinner.js';
 
 /** Options of `owm bench`. */
-export interface BenchOptions extends HubFlags {
+export interface BenchOptions extends HubFlags, OptimizeFlags {
   model: string;
   promptLengths: number[];
   gen: number;
@@ -23,8 +24,6 @@ export interface BenchOptions extends HubFlags {
   acceptLicense?: boolean;
   quiet?: boolean;
   json?: boolean;
-  exact?: boolean;
-  optimize?: boolean;
 }
 
 /** What `owm bench` reports. */
@@ -52,10 +51,8 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--variant <name>', 'ONNX variant')
     .option('--accept-license', 'accept the model\'s license without asking, if it has to be pulled')
-    .option('-q, --quiet', 'no progress output')
-    .option('--exact', 'only graph rewrites that keep the outputs')
-    .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')
-    .option('--json', 'print JSON');
+    .option('-q, --quiet', 'no progress output');
+  addOptimizeOptions(command).option('--json', 'print JSON');
   addHubOptions(command).action(async (model: string, flags: Omit<BenchOptions, 'model'>) => {
     const report = await runBench({ model, ...flags });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

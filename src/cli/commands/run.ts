@@ -1,3 +1,4 @@
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import type { Command } from 'commander';
 import { resolveOwmEnvironment } from '../../config.js';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
@@ -21,14 +22,12 @@ import { incompleteOutputError } from '../incomplete-output.js';
 import { outputGrammar } from '../output-grammar.js';
 
 /** Options of `owm run`. */
-export interface RunOptions extends HubFlags, GenerationFlags, ModelFlags {
+export interface RunOptions extends HubFlags, GenerationFlags, ModelFlags, OptimizeFlags {
   model: string;
   prompt: string[];
   raw?: boolean;
   verbose?: boolean;
   json?: boolean;
-  exact?: boolean;
-  optimize?: boolean;
   /** An OpenAI-compatible server to send the prompt to instead of running the model here. */
   host?: string;
 }
@@ -41,10 +40,8 @@ export function registerRun(program: Command): void {
     .argument('<model>', 'registry name, org/name, or the path of a local ONNX export')
     .argument('[prompt...]', 'the prompt; piped stdin is appended after a blank line')
     .option('--raw', 'feed the prompt as is, without the chat template');
-  addModelOptions(command, 'q4, fp16')
+  addOptimizeOptions(addModelOptions(command, 'q4, fp16'))
     .option('--verbose', 'after the answer, print token counts, time to first token and speeds on stderr')
-    .option('--exact', 'only graph rewrites that keep the outputs (no int8 activations in 4-bit matmuls)')
-    .option('--no-optimize', 'load the ONNX graph as it is, without the fused rewrite')
     .option('--json', 'print one JSON object with the text and the statistics instead of streaming')
     .option('--host <url>', 'send the prompt to an OpenAI-compatible server (owm serve, vLLM, TGI, llama-server, Ollama) instead (default: OWM_HOST)');
   addGenerationOptions(command);

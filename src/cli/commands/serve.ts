@@ -1,3 +1,4 @@
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
@@ -18,7 +19,7 @@ import { sessionSettings } from '../session-settings.js';
 export const DEFAULT_PORT = 11470;
 
 /** Options of `owm serve`. */
-export interface ServeOptions {
+export interface ServeOptions extends OptimizeFlags {
   host: string;
   port: number;
   model: string[];
@@ -29,15 +30,13 @@ export interface ServeOptions {
   keepAlive: number;
   device: DeviceRequest;
   threads?: number;
-  exact?: boolean;
-  optimize?: boolean;
   acceptLicense?: boolean;
   quiet?: boolean;
 }
 
 /** Registers `owm serve`. */
 export function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('serve models over HTTP with the OpenAI (/v1) and Ollama (/api) APIs')
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
@@ -49,9 +48,8 @@ export function registerServe(program: Command): void {
     .option('--cors-origin <origin>', 'allow browser calls from this origin (repeatable; * for any; default: this machine\'s pages)', (value: string, previous: string[] = []) => [...previous, value], [])
     .option('--keep-alive <duration>', 'unload a model idle this long (5m, 1h, 0 = at once, -1 = never)', parseDuration, 5 * 60_000)
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--threads <n>', 'CPU threads per model (default: physical cores)', threadsFlag)
-    .option('--exact', 'only graph rewrites that keep the outputs')
-    .option('--no-optimize', 'load ONNX graphs as they are, without the fused rewrite')
+    .option('--threads <n>', 'CPU threads per model (default: physical cores)', threadsFlag);
+  addOptimizeOptions(command)
     .option('--accept-license', 'accept the license of a preloaded model that has to be pulled')
     .option('-q, --quiet', 'no request log')
     .action(async (flags: ServeOptions) => {

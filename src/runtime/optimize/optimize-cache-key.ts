@@ -10,6 +10,7 @@ export interface OptimizeCacheKeyParams {
   modelPath: string;
   configText: string;
   exact: boolean;
+  reblock?: number;
   tolerance: number;
   /** Bumped whenever the optimizer's output changes. */
   version: number;
@@ -25,7 +26,9 @@ export interface OptimizeCacheKeyParams {
 export function optimizeCacheKey(params: OptimizeCacheKeyParams): string {
   const stats = statSync(params.modelPath);
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version: params.version, exact: params.exact, tolerance: params.tolerance, files: readFiles(params.modelPath) }));
+  // `reblock` joins the key only when set, so that entries written before it existed stay valid.
+  const options = params.reblock === undefined ? {} : { reblock: params.reblock };
+  hash.update(JSON.stringify({ version: params.version, exact: params.exact, tolerance: params.tolerance, ...options, files: readFiles(params.modelPath) }));
   hash.update(params.configText);
   const fd = openSync(params.modelPath, 'r');
   try {

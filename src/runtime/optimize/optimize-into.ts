@@ -1,4 +1,4 @@
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../../format-bytes.js';
 import type { onnx as Onnx } from 'onnx-proto';
@@ -7,13 +7,12 @@ import { buildFusedGraph, type FusedGraph } from './build-fused-graph.js';
 import { findDecoderParts } from './find-decoder-parts.js';
 import { isNotOptimizable, notOptimizable } from './not-optimizable.js';
 import { FAST_ACCURACY_LEVEL } from './decoder-outputs.js';
-import { EXACT_TOLERANCE, FAST_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, type StoredResult } from './optimizer-cache-entry.js';
+import { EXACT_TOLERANCE, FAST_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, REBLOCK_TOLERANCE, REBLOCKED_DATA_FILE, type ReblockSize, type StoredResult } from './optimizer-cache-entry.js';
 import { readDecoderConfig } from './read-decoder-config.js';
 import { readOnnxModel } from './read-onnx-model.js';
-import { verifyFusedModels } from './verify-fused-model.js';
+import { verifyFusedModels, type Verification } from './verify-fused-model.js';
+import { reblockWeights } from './reblock-weights.js';
 import { writeFusedModel } from './write-fused-model.js';
-
-const EXACT_FILE = 'exact.onnx';
 
 /** How a graph will be rewritten, and what the check needs to know about it. */
 interface RewritePlan {
@@ -55,11 +54,33 @@ function fusedGraphSizes(model: Onnx.IModelProto, configText: string): { vocab: 
   return { vocab, maxPositions };
 }
 
+/** How far the rewrite may go: `exact` keeps outputs up to float rounding; `reblock` re-quantizes 4-bit weights. */
+export interface RewriteOptions {
+  exact: boolean;
+  /** Bound of the faster accuracy level's check. */
+  tolerance: number;
+  reblock?: ReblockSize;
+}
+
+/** One graph the check runs, in order: each stage builds on the one before and is kept only when it passes. */
+interface Stage {
+  file: string;
+  tolerance: number;
+  /** What the graph of this stage does, all stages before it included. */
+  changes: string[];
+  /** What the check's record calls it. */
+  label: string;
+  /** What refusing it costs, for the record. */
+  refusal: string;
+  /** Files of this stage alone, removed when it is refused. */
+  ownFiles: string[];
+}
+
 /**
  * Rewrites the graph at `modelPath` into `folder` (the fused `FUSED_FILE` and links to its
  * weights), checks it against the original, and says what was done or why not.
  */
-export async function optimizeInto(folder: string, modelPath: string, configText: string, exact: boolean, tolerance: number): Promise<Omit<StoredResult, 'source'>> {
+export async function optimizeInto(folder: string, modelPath: string, configText: string, options: RewriteOptions): Promise<Omit<StoredResult, 'source'>> {
   try {
     const model = readOnnxModel(modelPath);
     const plan = planRewrite(model, configText);
@@ -68,37 +89,61 @@ export async function optimizeInto(folder: string, modelPath: string, configText
     // MatMulNBits already quantize their activations to int8 (onnxruntime-genai's CPU int4 exports)
     // turns any float reordering before them into rounding flips: its rewrite gets the looser bound.
     const quantized = quantizesActivations(model);
+    const { exact, tolerance } = options;
     const rewriteTolerance = quantized ? Math.max(tolerance, FAST_TOLERANCE) : exact ? tolerance : EXACT_TOLERANCE;
     const rewritten = plan.rewrite({ exact: true });
+    let copiedBytes = 0;
+    const write = (graph: Onnx.IModelProto, file: string): string => {
+      const written = writeFusedModel(graph, folder, file);
+      copiedBytes += written.copiedBytes;
+      return written.modelPath;
+    };
+    const stages: Stage[] = [{ file: write(rewritten.model, 'rewrite.onnx'), tolerance: rewriteTolerance, changes: rewritten.changes, label: `rewrite alone (${quantized ? 'at the fast tolerance' : 'exact'})`, refusal: '', ownFiles: [] }];
+    let last = rewritten;
     const fast = exact ? null : plan.rewrite({ exact: false });
-    const changesAccuracy = fast !== null && fast.raisedAccuracy > 0;
-    const written = writeFusedModel(rewritten.model, folder, changesAccuracy ? EXACT_FILE : FUSED_FILE);
-    const candidates = [{ path: written.modelPath, tolerance: rewriteTolerance }];
-    if (fast && changesAccuracy) candidates.push({ path: writeFusedModel(fast.model, folder, FUSED_FILE).modelPath, tolerance });
-    const [rewrite, accelerated] = await verifyFusedModels({
+    if (fast && fast.raisedAccuracy > 0) {
+      stages.push({ file: write(fast.model, 'accuracy.onnx'), tolerance, changes: fast.changes, label: `accuracy_level ${FAST_ACCURACY_LEVEL}`, refusal: `MatMulNBits accuracy_level ${FAST_ACCURACY_LEVEL} refused`, ownFiles: [] });
+      last = fast;
+    }
+    if (options.reblock && !exact) {
+      const dataPath = path.join(folder, REBLOCKED_DATA_FILE);
+      const reblocked = reblockWeights(last.model, dataPath, options.reblock);
+      if (reblocked.reblocked > 0) {
+        const change = `4-bit weights of ${reblocked.reblocked} MatMulNBits re-quantized into blocks of ${options.reblock} (--reblock; largest relative change of a projection's weights ${reblocked.maxRelativeChange.toFixed(3)})`;
+        const changes = [...stages[stages.length - 1]!.changes, change];
+        stages.push({ file: write(reblocked.model, 'reblocked.onnx'), tolerance: REBLOCK_TOLERANCE, changes, label: 're-blocked weights', refusal: `re-blocking into ${options.reblock} refused`, ownFiles: [dataPath] });
+      } else {
+        rmSync(dataPath);
+      }
+    }
+    const results = await verifyFusedModels({
       originalPath: modelPath,
-      candidates,
+      candidates: stages.map((stage) => ({ path: stage.file, tolerance: stage.tolerance })),
       vocab: plan.vocab,
       probePosition: Math.max(0, Math.min(1024, plan.maxPositions - 8)),
     });
-    if (rewrite.failure) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: `check of the rewrite failed: ${rewrite.failure}` };
+    const [rewrite] = results;
+    if (!rewrite || rewrite.failure) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: `check of the rewrite failed: ${rewrite?.failure ?? 'no result'}` };
+    const passed = results.filter((result) => !result.failure).length;
+    const kept = stages[passed - 1]!;
+    const refused = results[passed]?.failure ? [`${stages[passed]!.refusal}: ${results[passed]!.failure}`] : [];
+    for (const [i, stage] of stages.entries()) {
+      if (stage === kept) renameSync(stage.file, path.join(folder, FUSED_FILE));
+      else rmSync(stage.file);
+      if (i >= passed) for (const file of stage.ownFiles) rmSync(file, { force: true });
+    }
+    const written = kept.ownFiles.reduce((sum, file) => sum + statSync(file).size, 0);
+    const shared = written > 0 ? `re-blocked weights written (${formatBytes(written)}), the others` : 'weights';
     const weights =
-      written.copiedBytes > 0
-        ? `weights copied (${formatBytes(written.copiedBytes)}): the cache is on another file system than the model`
-        : 'weights shared with the original by hard links (nothing copied)';
-    if (!fast || !changesAccuracy) {
-      const bound = quantized ? ["checked against the original's own int8 activations (accuracy_level 4) at the fast tolerance"] : [];
-      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, weights, ...bound], maxLogitDiff: rewrite.maxLogitDiff };
+      copiedBytes > 0
+        ? `${shared} copied (${formatBytes(copiedBytes)}): the cache is on another file system than the model`
+        : `${shared} shared with the original by hard links (nothing copied)`;
+    const notes = [weights, ...refused];
+    if (passed === 1 && quantized) notes.push("checked against the original's own int8 activations (accuracy_level 4) at the fast tolerance");
+    for (const [i, stage] of stages.slice(0, passed - 1).entries()) {
+      notes.push(`${stage.label} checked: max relative logit difference ${(results[i] as Verification).maxLogitDiff.toExponential(1)}`);
     }
-    if (accelerated?.failure) {
-      // The rewrite alone still pays: keep it, without the faster accuracy level.
-      renameSync(written.modelPath, path.join(folder, FUSED_FILE));
-      const refused = `MatMulNBits accuracy_level 4 refused: ${accelerated.failure}`;
-      return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...rewritten.changes, refused, weights], maxLogitDiff: rewrite.maxLogitDiff };
-    }
-    rmSync(written.modelPath);
-    const checked = `rewrite alone checked ${quantized ? 'at the fast tolerance' : 'exact'}: max relative logit difference ${rewrite.maxLogitDiff.toExponential(1)}`;
-    return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...fast.changes, weights, checked], maxLogitDiff: accelerated.maxLogitDiff };
+    return { version: OPTIMIZER_VERSION, status: 'optimized', changes: [...kept.changes, ...notes], maxLogitDiff: results[passed - 1]!.maxLogitDiff };
   } catch (error) {
     if (isNotOptimizable(error)) return { version: OPTIMIZER_VERSION, status: 'skipped', reason: error.message };
     throw error;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import path from 'node:path';
 import { isNotOptimizable } from './not-optimizable.js';
 import { optimizeCacheKey } from './optimize-cache-key.js';
-import { FAST_TOLERANCE, EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, RESULT_FILE, type StoredResult } from './optimizer-cache-entry.js';
+import { FAST_TOLERANCE, EXACT_TOLERANCE, FUSED_FILE, OPTIMIZER_VERSION, RESULT_FILE, type ReblockSize, type StoredResult } from './optimizer-cache-entry.js';
 import { findConfigPath } from './read-decoder-config.js';
 
 /** What to optimize and how. */
@@ -13,6 +13,8 @@ export interface OptimizeParams {
   cacheDir: string;
   /** Only rewrites that change outputs by float rounding at most: `MatMulNBits` keeps its `accuracy_level`. */
   exact: boolean;
+  /** Re-quantize 4-bit weights into blocks of this many (not with `exact`): faster, coarser weights. */
+  reblock?: ReblockSize;
   /**
    * Largest accepted `max|a - b| / max|a|` between the original's and the fused graph's logits.
    * When not exact, the rewrite without the accuracy change is first held to 1e-4 all the same.
@@ -45,6 +47,8 @@ export type OptimizeResult =
  */
 export async function optimizeModel(params: OptimizeParams): Promise<OptimizeResult> {
   const tolerance = params.tolerance ?? (params.exact ? EXACT_TOLERANCE : FAST_TOLERANCE);
+  // Exact keeps the published weights: a re-blocking asked for with it changes nothing.
+  const reblock = params.exact ? undefined : params.reblock;
   let configText: string;
   try {
     configText = readFileSync(findConfigPath(params.modelPath), 'utf8');
@@ -52,7 +56,7 @@ export async function optimizeModel(params: OptimizeParams): Promise<OptimizeRes
     if (isNotOptimizable(error)) return { status: 'skipped', reason: error.message };
     throw error;
   }
-  const key = optimizeCacheKey({ modelPath: params.modelPath, configText, exact: params.exact, tolerance, version: OPTIMIZER_VERSION });
+  const key = optimizeCacheKey({ modelPath: params.modelPath, configText, exact: params.exact, reblock, tolerance, version: OPTIMIZER_VERSION });
   const entry = path.join(params.cacheDir, key);
   const cached = readCachedResult(entry);
   if (cached) return cached;
@@ -63,7 +67,7 @@ export async function optimizeModel(params: OptimizeParams): Promise<OptimizeRes
   try {
     // The rewriting code (and its protobuf library) loads only when there is something to rewrite.
     const { optimizeInto } = await import('./optimize-into.js');
-    const stored = { source: params.modelPath, ...(await optimizeInto(temporary, params.modelPath, configText, params.exact, tolerance)) };
+    const stored = { source: params.modelPath, ...(await optimizeInto(temporary, params.modelPath, configText, { exact: params.exact, tolerance, reblock })) };
     if (stored.status === 'skipped') {
       // A refusal keeps no links: they would pin the original's weights on disk.
       for (const name of readdirSync(temporary)) rmSync(path.join(temporary, name), { force: true });

@@ -10,6 +10,19 @@ export const OPTIMIZER_VERSION = 5;
 export const FAST_TOLERANCE = 0.2;
 /** Tolerance with `--exact`: the rewrite may only reorder float operations. */
 export const EXACT_TOLERANCE = 1e-4;
+/** Block sizes owm re-quantizes 4-bit weights into (`--reblock`). */
+export const REBLOCK_SIZES = [64, 128] as const;
+export type ReblockSize = (typeof REBLOCK_SIZES)[number];
+/**
+ * Bound of the check with `--reblock`. Re-quantizing moves logits about as far as the 4-bit
+ * quantization itself did: on random-weight models 0.58 (blocks of 64) and 0.72 (128) from the q4
+ * file, which is 0.84 from its float32 weights (SmolLM2-135M shape). A random-weight model amplifies
+ * any change to its weights, so this bound only catches broken weights; the quality given up is the
+ * user's choice, and the record states how far each projection's weights moved.
+ */
+export const REBLOCK_TOLERANCE = 1;
+/** The re-quantized weights' data file inside a cache entry (`--reblock`). */
+export const REBLOCKED_DATA_FILE = 'reblocked.data';
 /** The rewritten graph's name inside its cache entry. */
 export const FUSED_FILE = 'model.onnx';
 /** The cache entry's record of what the optimizer did. */

@@ -24,6 +24,8 @@ export function writeFusedModel(model: Onnx.IModelProto, folder: string, fileNam
   const links = new Map<string, string>();
   let copiedBytes = 0;
   const linkFor = (location: string): string => {
+    // Weights written into the folder itself (re-blocked ones) need no link.
+    if (path.dirname(location) === folder) return path.basename(location);
     let link = links.get(location);
     if (link === undefined) {
       // Named after the source path, so that graphs written into one folder agree on their links.

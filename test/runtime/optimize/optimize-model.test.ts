@@ -149,6 +149,34 @@ describe('optimizeModel rewrites optimum exports into the fused form', () => {
     }
   }
 
+  for (const style of ['optimum', 'genai'] as const) {
+    test(`${style} q4 with reblock: re-blocked weights written into the entry, checked, cached apart from the plain rewrite`, async () => {
+      const model = write(`reblock-${style}`, 'qwen2', 'q4', { style, externalData: true });
+      const cacheDir = path.join(root, `cache-reblock-${style}`);
+      const fast = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: false }));
+      const reblocked = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: false, reblock: 64 }));
+      assert.notEqual(reblocked.modelPath, fast.modelPath);
+      assert.ok(reblocked.changes.some((change) => /MatMulNBits re-quantized into blocks of 64/.test(change)), reblocked.changes.join('; '));
+      assert.ok(reblocked.changes.some((change) => change.startsWith('re-blocked weights written')), reblocked.changes.join('; '));
+      const blockSizes = (readGraph(reblocked.modelPath).node ?? [])
+        .filter((node) => node.opType === 'MatMulNBits')
+        .map((node) => Number(node.attribute?.find((a) => a.name === 'block_size')?.i));
+      assert.ok(blockSizes.length > 0 && blockSizes.every((size) => size === 64), blockSizes.join());
+      assert.ok(readdirSync(path.dirname(reblocked.modelPath)).includes('reblocked.data'));
+      assert.ok(!readdirSync(path.dirname(fast.modelPath)).includes('reblocked.data'));
+      // Further from the original than the plain rewrite, within the check's bound, and it runs.
+      assert.ok(reblocked.maxLogitDiff > fast.maxLogitDiff && reblocked.maxLogitDiff < 1, `${reblocked.maxLogitDiff} vs ${fast.maxLogitDiff}`);
+      const run = await greedy(reblocked.modelPath, 8);
+      assert.ok(run.logits.every((row) => row.every(Number.isFinite)));
+      const again = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: false, reblock: 64 }));
+      assert.equal(again.status, 'cached');
+      assert.equal(again.modelPath, reblocked.modelPath);
+      // exact keeps the published weights whatever else is asked.
+      const exact = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir, exact: true, reblock: 64 }));
+      assert.ok(!exact.changes.some((change) => change.includes('re-quantized')), exact.changes.join('; '));
+    });
+  }
+
   test('weights in an external data file are shared by hard link, not copied', async () => {
     const model = write('external', 'qwen2', 'q4', { externalData: true });
     const result = optimized(await optimizeModel({ modelPath: modelPath(model), cacheDir: path.join(root, 'cache-external'), exact: true }));
