@@ -5,7 +5,7 @@ import { commonPrefixLength } from './common-prefix-length.js';
 import { deferred, type Deferred } from './deferred.js';
 import { logitsRow } from './logits-row.js';
 import type { GraphSignature } from './graph-signature.js';
-import type { SequenceDecoder } from './sequence-decoder.js';
+import type { DraftVerifier, SequenceDecoder } from './sequence-decoder.js';
 
 /** One sequence's decoder over a `BatchedDecoder`: its `forward` resolves once the batch has run. */
 export interface BatchedSequence extends SequenceDecoder {
@@ -17,7 +17,9 @@ export interface BatchedSequence extends SequenceDecoder {
 interface PendingStep {
   slot: number;
   ids: readonly number[];
-  logits: Deferred<Float32Array>;
+  /** The logits of every fed position (checking drafts), not only the last one's. */
+  everyPosition: boolean;
+  logits: Deferred<Float32Array[]>;
 }
 
 /**
@@ -31,6 +33,9 @@ interface PendingStep {
  *
  * A batch covers the slots between the lowest and the highest one stepping; an idle slot between
  * them feeds a dummy token over an empty cache, whose rows are not kept.
+ *
+ * A sequence alone in flight can check drafted tokens (prompt lookup): its `verifier` exists only
+ * then, since a pass over several tokens runs alone and would hold the others back.
  */
 export class BatchedDecoder {
   private readonly store: BatchedKvStore;
@@ -70,6 +75,24 @@ export class BatchedDecoder {
       this.members++;
     };
     const ids = (): number[] => this.idsOf(slot);
+    const step = (fed: readonly number[], everyPosition: boolean): Promise<Float32Array[]> => {
+      join();
+      const pending: PendingStep = { slot, ids: fed, everyPosition, logits: deferred() };
+      this.pending.push(pending);
+      this.schedule();
+      return pending.logits.promise;
+    };
+    const verifier: DraftVerifier = {
+      get length() {
+        return ids().length;
+      },
+      forwardEach: (fed) => step(fed, true),
+      // The rows after `length` stay in the buffer, hidden by the attention mask until overwritten.
+      rewind: (length) => {
+        if (length < ids().length) ids().length = length;
+      },
+    };
+    const decoder = this;
     return {
       // The capacity announced is not reserved: each run reserves what it needs (see BatchedKvStore).
       reset: () => {
@@ -79,16 +102,12 @@ export class BatchedDecoder {
       startSequence: (promptIds) => {
         join();
         const kept = Math.max(0, Math.min(commonPrefixLength(ids(), promptIds), promptIds.length - 1));
-        // The rows after the kept ones stay in the buffer, hidden by the attention mask until overwritten.
-        ids().length = kept;
+        verifier.rewind(kept);
         return kept;
       },
-      forward: (fed) => {
-        join();
-        const step: PendingStep = { slot, ids: fed, logits: deferred() };
-        this.pending.push(step);
-        this.schedule();
-        return step.logits.promise;
+      forward: async (fed) => (await step(fed, false))[0] as Float32Array,
+      get verifier() {
+        return decoder.members === 1 && decoder.signature.hasNumLogitsToKeep ? verifier : undefined;
       },
       leave: () => {
         if (!joined) return;
@@ -119,25 +138,30 @@ export class BatchedDecoder {
     });
   }
 
-  /** Prompts one by one, then the single-token steps in one batch. */
+  /** Prompts and draft checks one by one, then the single-token steps in one batch. */
   private async runSteps(steps: PendingStep[]): Promise<void> {
-    for (const step of steps) if (step.ids.length !== 1) await this.settle([step]);
-    const decoding = steps.filter((step) => step.ids.length === 1);
+    const alone = (step: PendingStep): boolean => step.ids.length !== 1 || step.everyPosition;
+    for (const step of steps) if (alone(step)) await this.settle([step]);
+    const decoding = steps.filter((step) => !alone(step));
     if (decoding.length > 0) await this.settle(decoding);
   }
 
   private async settle(steps: PendingStep[]): Promise<void> {
     try {
       const logits = await this.run(steps);
-      steps.forEach((step, i) => step.logits.resolve(logits[i] as Float32Array));
+      steps.forEach((step, i) => step.logits.resolve(logits[i] as Float32Array[]));
     } catch (error) {
       for (const step of steps) step.logits.reject(error);
     }
   }
 
-  /** One forward pass of `steps` (each feeding as many ids, on slots of their own); returns each one's last logits. */
-  private async run(steps: PendingStep[]): Promise<Float32Array[]> {
+  /**
+   * One forward pass of `steps` (each feeding as many ids, on slots of their own); returns each
+   * one's logits: the last position's, or every fed position's for a draft check (run alone).
+   */
+  private async run(steps: PendingStep[]): Promise<Float32Array[][]> {
     const fed = (steps[0] as PendingStep).ids.length;
+    const kept = steps.length === 1 && steps[0]?.everyPosition ? fed : 1;
     const slots = steps.map((step) => step.slot);
     const first = Math.min(...slots);
     const count = Math.max(...slots) - first + 1;
@@ -157,7 +181,7 @@ export class BatchedDecoder {
       {
         input_ids: new ort.Tensor('int64', inputIds, [count, fed]),
         attention_mask: new ort.Tensor('int64', mask, [count, width]),
-        ...(this.signature.hasNumLogitsToKeep ? { num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []) } : {}),
+        ...(this.signature.hasNumLogitsToKeep ? { num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(kept)), []) } : {}),
         ...this.store.pastFeeds(first, count, width === fed),
       },
       this.fetchNames,
@@ -167,7 +191,8 @@ export class BatchedDecoder {
       this.store.write(outputs, row, step.slot, lengths[row] as number);
       const cached = this.idsOf(step.slot);
       for (const id of step.ids) cached.push(id);
-      return logitsRow(outputs.logits as ort.Tensor, row);
+      // Logits [count, kept, vocab]: this row's positions, in order.
+      return Array.from({ length: kept }, (_, position) => logitsRow(outputs.logits as ort.Tensor, row * kept + position));
     });
   }
 }

@@ -2,7 +2,7 @@ import { createSampler, isGreedy, tokenLogprobs, type SamplingOptions, type Toke
 import type { GrammarSpec } from './grammar/index.js';
 import type { TokenConstraint } from './grammar/token-constraint.js';
 import { lookupDrafts } from './prompt-lookup.js';
-import type { SequenceDecoder } from './sequence-decoder.js';
+import type { DraftVerifier, SequenceDecoder } from './sequence-decoder.js';
 import { feedPrompt } from './feed-prompt.js';
 
 /** What the token loop is asked to do: everything is in token ids, text stays with the caller. */
@@ -89,7 +89,9 @@ export async function* generateTokens(
 ): AsyncGenerator<SampledToken, TokenRunStats> {
   const eos = new Set(plan.eosTokenIds);
   const sampler = createSampler(plan.sampling, constraint ? [constraint] : []);
-  const verifier = plan.promptLookup && isGreedy(plan.sampling) && !constraint ? decoder.verifier : undefined;
+  const lookup = plan.promptLookup === true && isGreedy(plan.sampling) && !constraint;
+  /** The draft checking that fed `drafts`. */
+  let verifier: DraftVerifier | undefined;
   const history = [...plan.promptIds];
   let generated = 0;
   let stopReason: TokenStopReason = 'max-tokens';
@@ -141,6 +143,8 @@ export async function* generateTokens(
       verifier.rewind(verifier.length - drafts.length);
       draftLength = Math.max(1, draftLength - 1);
     }
+    // Asked at every step: a batched sequence can check drafts only while it is alone in flight.
+    verifier = lookup ? decoder.verifier : undefined;
     drafts = verifier ? lookupDrafts(history, Math.min(draftLength, plan.budget - generated - 1)) : [];
     if (verifier && drafts.length > 0) {
       draftedTokens += drafts.length;

@@ -86,7 +86,7 @@ export function ollamaRoutes(context: ServeContext): Hono {
       messages,
       ...(body.tools && body.tools.length > 0 ? { tools: { definitions: toolDefinitionsOf(body.tools), choice: 'auto' } } : {}),
     };
-    const started = await startGeneration(context.manager, body.model, input, c.req.raw.signal);
+    const started = await startGeneration(context, body.model, input, c.req.raw.signal);
     return answer(c, started, body.stream !== false, (delta) => ({
       message: {
         role: 'assistant',
@@ -103,7 +103,7 @@ export function ollamaRoutes(context: ServeContext): Hono {
     const input: GenerationInput = body.raw
       ? { ...options, rawPrompt: body.prompt }
       : { ...options, messages: [...(body.system ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user', content: body.prompt }] };
-    const started = await startGeneration(context.manager, body.model, input, c.req.raw.signal);
+    const started = await startGeneration(context, body.model, input, c.req.raw.signal);
     return answer(c, started, body.stream !== false, (delta) => ({ response: delta.content }));
   });
 

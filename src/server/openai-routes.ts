@@ -37,7 +37,7 @@ export function openaiRoutes(context: ServeContext): Hono {
   app.post('/chat/completions', async (c) => {
     const body = chatCompletionRequest.parse(await readJsonBody(c));
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
-    const started = await startGeneration(context.manager, body.model, { ...(await chatInput(body)), logprobs }, c.req.raw.signal);
+    const started = await startGeneration(context, body.model, { ...(await chatInput(body)), logprobs }, c.req.raw.signal);
     const reply = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const logprobsOf = (tokens: readonly SampledToken[]): Record<string, unknown> | null =>
       logprobs === undefined ? null : chatLogprobs(tokens, started.tokenText);
@@ -78,7 +78,7 @@ export function openaiRoutes(context: ServeContext): Hono {
     const body = completionRequest.parse(await readJsonBody(c));
     const prompt = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string);
     const logprobs = body.logprobs ?? undefined;
-    const started = await startGeneration(context.manager, body.model, { ...samplingInput(body), rawPrompt: prompt, logprobs }, c.req.raw.signal);
+    const started = await startGeneration(context, body.model, { ...samplingInput(body), rawPrompt: prompt, logprobs }, c.req.raw.signal);
     const reply = { id: `cmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const echoed = body.echo ? prompt : '';
     if (body.stream) {

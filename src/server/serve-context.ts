@@ -10,4 +10,8 @@ export interface ServeContext {
   /** The device variants are pulled for. */
   device: Device;
   version: string;
+  /** Prompt-lookup decoding for greedy requests (`--prompt-lookup`). */
+  promptLookup: boolean;
+  /** The server's log on stderr (silent with `--quiet`). */
+  log: (line: string) => void;
 }

@@ -1,8 +1,8 @@
 import { OwmError } from '../errors.js';
-import type { ModelManager } from '../models/model-manager.js';
 import type { GrammarSpec } from '../runtime/grammar/index.js';
 import { detectToolCallFormat, toolCallGrammar, type ToolCallFormat, type ToolChoice, type ToolDefinition } from '../runtime/tools/index.js';
 import { ApiError } from './api-error.js';
+import type { ServeContext } from './serve-context.js';
 import type { SamplingOptions } from '../runtime/sampling/index.js';
 import type { GenerationStats } from '../runtime/generate-text.js';
 import type { SampledToken } from '../runtime/generate-tokens.js';
@@ -53,8 +53,8 @@ export interface StartedGeneration {
  * can fail for the request's own reasons (an unknown model, a bad value, a prompt over the context,
  * a full queue) fails before a response is started. `signal` (the client going away) stops it.
  */
-export async function startGeneration(manager: ModelManager, modelName: string, input: GenerationInput, signal: AbortSignal): Promise<StartedGeneration> {
-  const lease = await manager.acquire(modelName);
+export async function startGeneration(context: ServeContext, modelName: string, input: GenerationInput, signal: AbortSignal): Promise<StartedGeneration> {
+  const lease = await context.manager.acquire(modelName);
   try {
     const { model } = lease;
     const modelContext = model.info.contextLength;
@@ -75,8 +75,15 @@ export async function startGeneration(manager: ModelManager, modelName: string, 
         logprobs: input.logprobs,
         grammar,
         tools: offered?.definitions,
+        promptLookup: context.promptLookup,
       },
       { signal },
+    );
+    void generation.stats.then(
+      ({ draftedTokens, acceptedDrafts }) => {
+        if (draftedTokens) context.log(`prompt lookup (${lease.name}): ${acceptedDrafts} of ${draftedTokens} drafted tokens accepted`);
+      },
+      () => undefined,
     );
     const iterator = generation[Symbol.asyncIterator]();
     const first = await iterator.next();

@@ -348,6 +348,38 @@ describe('owm run --host: the CLI as a client of an OpenAI-compatible server', (
   });
 });
 
+describe('owm serve --prompt-lookup', () => {
+  test('a greedy answer that repeats its prompt checks drafts and is the answer without them', async () => {
+    // Attention off: the model's next token depends on the current one only, so after "Hello" it
+    // always writes the same text, and a prompt holding that text is quoted.
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'owm-serve-lookup-')), 'quote');
+    writeSyntheticModel(dir, { arch: 'qwen2', style: 'optimum', dtype: 'fp32', shape: TINY, tokenizer: 'qwen', seed: 13, attentionShare: 0 });
+    const { env } = await createSandbox();
+    const complete = async (client: OpenAI, prompt: string): Promise<string> =>
+      (await client.completions.create({ model: 'quote', prompt, max_tokens: 40, ...GREEDY })).choices[0]?.text ?? '';
+    const plain = await serveOwm(['--model', `quote=${dir}`], env);
+    let answer: string;
+    let quoted: string;
+    try {
+      const client = new OpenAI({ baseURL: `${plain.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      answer = await complete(client, 'Hello');
+      quoted = await complete(client, `Hello${answer}\nHello`);
+      assert.doesNotMatch(plain.log(), /prompt lookup/);
+    } finally {
+      await plain.stop();
+    }
+    const server = await serveOwm(['--model', `quote=${dir}`, '--prompt-lookup'], env);
+    try {
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      assert.equal(await complete(client, `Hello${answer}\nHello`), quoted);
+      const match = /prompt lookup \(quote\): (\d+) of (\d+) drafted tokens accepted/.exec(server.log());
+      assert.ok(match && Number(match[1]) > 0, server.log());
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('owm serve under load and at the end', () => {
   let env: NodeJS.ProcessEnv;
   let modelDir: string;

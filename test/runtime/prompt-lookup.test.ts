@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { BatchedDecoder, type BatchedSequence } from '../../src/runtime/batched-decoder.js';
 import { generateTokens, type SampledToken, type TokenPlan, type TokenRunStats } from '../../src/runtime/generate-tokens.js';
 import { readGraphSignature } from '../../src/runtime/graph-signature.js';
 import { KvDecoder, type KvStrategy } from '../../src/runtime/kv-decoder.js';
@@ -110,6 +111,41 @@ describe('prompt-lookup decoding', () => {
         assert.ok(lookup.stats.acceptedDrafts > 0 && lookup.stats.draftedTokens > lookup.stats.acceptedDrafts, `${label}: ${lookup.stats.acceptedDrafts} of ${lookup.stats.draftedTokens} accepted`);
       }
     }
+  });
+
+  test('a batched sequence checks drafts while it is alone in flight, and not while another one is', async () => {
+    const dir = path.join(root, 'batched');
+    const model = writeSyntheticModel(dir, { arch: 'llama', style: 'optimum', dtype: 'q4', shape: TINY, tokenizer: 'llama', seed: 21, attentionShare: 0 });
+    const fused = await optimizeModel({ modelPath: path.join(dir, model.modelFile), cacheDir: path.join(root, 'optimized'), exact: false });
+    assert.ok(fused.status !== 'skipped', fused.status === 'skipped' ? fused.reason : '');
+    const session = await ort.InferenceSession.create(fused.modelPath);
+    const batch = new BatchedDecoder(session, readGraphSignature(session, fused.modelPath));
+    const [first, second] = [batch.sequence(0), batch.sequence(1)];
+    const plan = (promptIds: number[], promptLookup: boolean, budget = 48): TokenPlan => ({ promptIds, sampling: GREEDY, budget, eosTokenIds: [], reusePrefix: false, promptLookup });
+    const alone = async (promptIds: number[], promptLookup: boolean, budget?: number): Promise<{ tokens: SampledToken[]; stats: TokenRunStats }> => {
+      try {
+        return await collect(first, plan(promptIds, promptLookup, budget));
+      } finally {
+        first.leave();
+      }
+    };
+    const chain = (await alone([5, 900, 1200], false, 64)).tokens.map((token) => token.id);
+    const quoting = [...chain, ...chain.slice(0, 3)];
+    const plain = await alone(quoting, false);
+    const lookup = await alone(quoting, true);
+    assert.deepEqual(lookup.tokens.map((t) => t.id), plain.tokens.map((t) => t.id));
+    assert.ok(lookup.stats.acceptedDrafts >= 40, `${lookup.stats.acceptedDrafts} of ${lookup.stats.draftedTokens} drafts accepted`);
+
+    // Two in flight: both step together, one token each, and neither drafts.
+    // Each leaves when its own generation ends, as the server's slots do: the batch waits for every member.
+    const inFlight = (sequence: BatchedSequence): Promise<{ tokens: SampledToken[]; stats: TokenRunStats }> =>
+      collect(sequence, plan(quoting, true)).finally(() => sequence.leave());
+    const together = await Promise.all([inFlight(first), inFlight(second)]);
+    for (const run of together) {
+      assert.deepEqual(run.tokens.map((t) => t.id), plain.tokens.map((t) => t.id));
+      assert.equal(run.stats.draftedTokens, 0);
+    }
+    await session.release();
   });
 
   test('sampling with a temperature ignores prompt lookup', async () => {

@@ -20,6 +20,7 @@ export const DEFAULT_PORT = 11470;
 
 /** Options of `owm serve`. */
 export interface ServeOptions extends OptimizeFlags {
+  promptLookup?: boolean;
   host: string;
   port: number;
   model: string[];
@@ -50,6 +51,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--threads <n>', 'CPU threads per model (default: physical cores)', threadsFlag);
   addOptimizeOptions(command)
+    .option('--prompt-lookup', 'greedy requests: prompt-lookup decoding while a model has one request in flight (the same answers)')
     .option('--accept-license', 'accept the license of a preloaded model that has to be pulled')
     .option('-q, --quiet', 'no request log')
     .action(async (flags: ServeOptions) => {
@@ -76,7 +78,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   });
   let ready = false;
   const app = createApp(
-    { manager, paths, hub: hubSettingsFrom({}), device, version: OWM_VERSION },
+    { manager, paths, hub: hubSettingsFrom({}), device, version: OWM_VERSION, promptLookup: options.promptLookup === true, log },
     { apiKey, corsOrigins: options.corsOrigin, log, ready: () => ready },
   );
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

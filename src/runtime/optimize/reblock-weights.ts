@@ -91,8 +91,9 @@ interface Q4Source {
 /** The node's 4-bit weight when it can be re-blocked into `blockSize`, else null. */
 function reblockable(node: Onnx.INodeProto, initializers: Map<string, Onnx.ITensorProto>, blockSize: number): Q4Source | null {
   if (node.opType !== 'MatMulNBits' || node.domain !== 'com.microsoft') return null;
-  const attr = (name: string): number => Number(node.attribute?.find((a) => a.name === name)?.i ?? 0);
-  const [n, k, bits, from] = [attr('N'), attr('K'), attr('bits'), attr('block_size')];
+  const attr = (name: string, fallback = 0): number => Number(node.attribute?.find((a) => a.name === name)?.i ?? fallback);
+  // `bits` is 4 when absent (com.microsoft's schema).
+  const [n, k, bits, from] = [attr('N'), attr('K'), attr('bits', 4), attr('block_size')];
   if (bits !== 4 || from >= blockSize || blockSize % from !== 0 || !(n > 0 && k > 0)) return null;
   const input = node.input ?? [];
   // Input 4 (g_idx) reorders K: its blocks are not contiguous.
