@@ -191,7 +191,7 @@ async function benchModel(model: BenchModel, runSettings: BenchSettings): Promis
   // The floor runs the graph owm really loaded, which the load-time optimizer may have rewritten.
   const loaded = api.measurement?.extra?.modelPath;
   const graph = loaded && existsSync(loaded) ? loaded : original;
-  await step('floor', 'floor', (target) => measureFloor(target, graph), true);
+  await step('floor', 'floor', (target) => measureFloor(target, graph), false);
   await step('transformers.js', 'transformers-js', measureTransformersJs, true);
   await step('llama.cpp', 'llama-cpp', (target) => measureLlamaCpp(target, gguf), false);
   return {
