@@ -98,11 +98,27 @@ export async function optimizeInto(folder: string, modelPath: string, configText
       copiedBytes += written.copiedBytes;
       return written.modelPath;
     };
-    const stages: Stage[] = [{ file: write(rewritten.model, 'rewrite.onnx'), tolerance: rewriteTolerance, changes: rewritten.changes, label: `rewrite alone (${quantized ? 'at the fast tolerance' : 'exact'})`, refusal: '', ownFiles: [] }];
+    const stages: Stage[] = [
+      {
+        file: write(rewritten.model, 'rewrite.onnx'),
+        tolerance: rewriteTolerance,
+        changes: rewritten.changes,
+        label: `rewrite alone (${quantized ? 'at the fast tolerance' : 'exact'})`,
+        refusal: '',
+        ownFiles: [],
+      },
+    ];
     let last = rewritten;
     const fast = exact ? null : plan.rewrite({ exact: false });
     if (fast && fast.raisedAccuracy > 0) {
-      stages.push({ file: write(fast.model, 'accuracy.onnx'), tolerance, changes: fast.changes, label: `accuracy_level ${FAST_ACCURACY_LEVEL}`, refusal: `MatMulNBits accuracy_level ${FAST_ACCURACY_LEVEL} refused`, ownFiles: [] });
+      stages.push({
+        file: write(fast.model, 'accuracy.onnx'),
+        tolerance,
+        changes: fast.changes,
+        label: `accuracy_level ${FAST_ACCURACY_LEVEL}`,
+        refusal: `MatMulNBits accuracy_level ${FAST_ACCURACY_LEVEL} refused`,
+        ownFiles: [],
+      });
       last = fast;
     }
     if (options.reblock && !exact) {
@@ -110,8 +126,14 @@ export async function optimizeInto(folder: string, modelPath: string, configText
       const reblocked = reblockWeights(last.model, dataPath, options.reblock);
       if (reblocked.reblocked > 0) {
         const change = `4-bit weights of ${reblocked.reblocked} MatMulNBits re-quantized into blocks of ${options.reblock} (--reblock; largest relative change of a projection's weights ${reblocked.maxRelativeChange.toFixed(3)})`;
-        const changes = [...stages[stages.length - 1]!.changes, change];
-        stages.push({ file: write(reblocked.model, 'reblocked.onnx'), tolerance: REBLOCK_TOLERANCE, changes, label: 're-blocked weights', refusal: `re-blocking into ${options.reblock} refused`, ownFiles: [dataPath] });
+        stages.push({
+          file: write(reblocked.model, 'reblocked.onnx'),
+          tolerance: REBLOCK_TOLERANCE,
+          changes: [...last.changes, change],
+          label: 're-blocked weights',
+          refusal: `re-blocking into ${options.reblock} refused`,
+          ownFiles: [dataPath],
+        });
       } else {
         rmSync(dataPath);
       }
