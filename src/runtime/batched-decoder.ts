@@ -92,7 +92,8 @@ export class BatchedDecoder {
         if (length < ids().length) ids().length = length;
       },
     };
-    const decoder = this;
+    // A pass over several tokens runs alone: drafts are checked only while no other sequence waits.
+    const canCheckDrafts = (): boolean => this.members === 1 && this.signature.hasNumLogitsToKeep;
     return {
       // The capacity announced is not reserved: each run reserves what it needs (see BatchedKvStore).
       reset: () => {
@@ -107,7 +108,7 @@ export class BatchedDecoder {
       },
       forward: async (fed) => (await step(fed, false))[0] as Float32Array,
       get verifier() {
-        return decoder.members === 1 && decoder.signature.hasNumLogitsToKeep ? verifier : undefined;
+        return canCheckDrafts() ? verifier : undefined;
       },
       leave: () => {
         if (!joined) return;

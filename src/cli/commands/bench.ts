@@ -1,4 +1,3 @@
-import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import { Option, type Command } from 'commander';
 import { formatBytes } from '../../format-bytes.js';
 import { integerFlag, integerListFlag, threadsFlag } from '../flag-parsers.js';
@@ -9,6 +8,7 @@ import type { ModelInfo } from '../../runtime/local-model.js';
 import { acquireModel } from '../acquire-model.js';
 import { sessionSettings } from '../session-settings.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import { formatTable } from '../ui/format-table.js';
 import { startSpinner } from '../ui/spinner.js';
 

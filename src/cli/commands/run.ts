@@ -1,4 +1,3 @@
-import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import type { Command } from 'commander';
 import { resolveOwmEnvironment } from '../../config.js';
 import { EXIT_INTERRUPTED, UsageError } from '../../errors.js';
@@ -13,6 +12,7 @@ import { sessionSettings } from '../session-settings.js';
 import { addGenerationOptions, samplingOverrides, type GenerationFlags } from '../generation-flags.js';
 import { addHubOptions, type HubFlags } from '../hub-flags.js';
 import { addModelOptions, type ModelFlags } from '../model-options.js';
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import { joinPrompt, readPipedStdin } from '../read-stdin.js';
 import { formatGenerationStats } from '../ui/generation-stats.js';
 import { startSpinner } from '../ui/spinner.js';

@@ -1,4 +1,3 @@
-import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
@@ -11,6 +10,7 @@ import { createApp } from '../../server/create-app.js';
 import { acquireModel } from '../acquire-model.js';
 import { integerFlag, threadsFlag } from '../flag-parsers.js';
 import { hubSettingsFrom } from '../hub-flags.js';
+import { addOptimizeOptions, type OptimizeFlags } from '../optimize-options.js';
 import { parseDuration } from '../../parse-duration.js';
 import { OWM_VERSION } from '../version.js';
 import { sessionSettings } from '../session-settings.js';

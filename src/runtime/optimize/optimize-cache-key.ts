@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isExternalDataOf } from '../../external-data-name.js';
+import type { ReblockSize } from './optimizer-cache-entry.js';
 
 const SAMPLE_BYTES = 1 << 20;
 
@@ -10,7 +11,7 @@ export interface OptimizeCacheKeyParams {
   modelPath: string;
   configText: string;
   exact: boolean;
-  reblock?: number;
+  reblock?: ReblockSize;
   tolerance: number;
   /** Bumped whenever the optimizer's output changes. */
   version: number;
