@@ -20,7 +20,14 @@ export interface BatchedDecoding {
 /** One count of concurrent streams. */
 export interface BatchedDecodingLine {
   streams: number;
-  /** Aggregate decode speed: the sum of the streams' own decode tokens/s (after the first token), run at the same time. */
+  /**
+   * Aggregate decode speed once every stream is in flight: n × the decode tokens/s of the stream
+   * whose first token came last. The prompts run before the streams step together, so that stream
+   * waited for no one's prompt; every other stream makes a token at each of its steps.
+   */
+  batchedInFlightTokensPerSecond: number;
+  roundRobinInFlightTokensPerSecond: number;
+  /** The sum of the streams' own decode tokens/s (after their first token), which counts the waits for the others' prompts. */
   batchedTokensPerSecond: number;
   roundRobinTokensPerSecond: number;
   /** Every stream's tokens over the wall time from the first request to the last token, prompts included. */
@@ -60,7 +67,7 @@ export async function measureBatchedDecoding(options: {
     freshCache: true,
   });
 
-  const measure = async (batching: boolean): Promise<{ tokensPerSecond: number[]; wallTokensPerSecond: number[]; tokenIds: number[][][] }> => {
+  const measure = async (batching: boolean): Promise<{ inFlightTokensPerSecond: number[]; tokensPerSecond: number[]; wallTokensPerSecond: number[]; tokenIds: number[][][] }> => {
     const model = await LocalModel.load({ dir: prepared.dir, modelFile: prepared.modelFile }, settings, { parallel, batching });
     try {
       if (model.info.batching !== batching) throw new Error(`batching ${batching} asked, the model loaded with ${model.info.batching}`);
@@ -70,6 +77,7 @@ export async function measureBatchedDecoding(options: {
         return generation.stats;
       };
       await Promise.all(Array.from({ length: parallel }, (_, stream) => run(stream, 2)));
+      const inFlightTokensPerSecond: number[] = [];
       const tokensPerSecond: number[] = [];
       const wallTokensPerSecond: number[] = [];
       const tokenIds: number[][][] = [];
@@ -79,12 +87,15 @@ export async function measureBatchedDecoding(options: {
         const seconds = (performance.now() - started) / 1000;
         const generated = stats.reduce((sum, one) => sum + one.generatedTokens, 0);
         const decode = stats.reduce((sum, one) => sum + one.decodeTokensPerSecond, 0);
+        const lastToStart = stats.reduce((last, one) => (one.timeToFirstTokenMs > last.timeToFirstTokenMs ? one : last));
+        const inFlight = count * lastToStart.decodeTokensPerSecond;
+        inFlightTokensPerSecond.push(inFlight);
         tokensPerSecond.push(decode);
         wallTokensPerSecond.push(generated / seconds);
         tokenIds.push(stats.map((one) => one.tokenIds));
-        options.log(`${count} stream(s), ${batching ? 'batched' : 'in turn'}: decode ${decode.toFixed(1)} tok/s, ${(generated / seconds).toFixed(1)} tok/s with prompts`);
+        options.log(`${count} stream(s), ${batching ? 'batched' : 'in turn'}: decode ${inFlight.toFixed(1)} tok/s all in flight, ${decode.toFixed(1)} from each first token, ${(generated / seconds).toFixed(1)} with prompts`);
       }
-      return { tokensPerSecond, wallTokensPerSecond, tokenIds };
+      return { inFlightTokensPerSecond, tokensPerSecond, wallTokensPerSecond, tokenIds };
     } finally {
       await model.dispose();
     }
@@ -98,6 +109,8 @@ export async function measureBatchedDecoding(options: {
     parallel,
     lines: streams.map((streams, i) => ({
       streams,
+      batchedInFlightTokensPerSecond: batched.inFlightTokensPerSecond[i] as number,
+      roundRobinInFlightTokensPerSecond: roundRobin.inFlightTokensPerSecond[i] as number,
       batchedTokensPerSecond: batched.tokensPerSecond[i] as number,
       roundRobinTokensPerSecond: roundRobin.tokensPerSecond[i] as number,
       batchedWallTokensPerSecond: batched.wallTokensPerSecond[i] as number,

@@ -187,7 +187,7 @@ async function benchModel(model: BenchModel, runSettings: BenchSettings): Promis
     api.measurement.chatTurn = chat.measurement?.chatTurn;
     if (!chat.measurement) log(`${model.id}: chat turn not measured: ${chat.reason}`);
   }
-  await step('owm CLI', 'owm-cli', measureOwmCli, false);
+  await step('owm CLI', 'owm-cli', (target) => measureOwmCli(target, model.plan?.cliColdStartOnly), false);
   // The floor runs the graph owm really loaded, which the load-time optimizer may have rewritten.
   const loaded = api.measurement?.extra?.modelPath;
   const graph = loaded && existsSync(loaded) ? loaded : original;

@@ -10,15 +10,15 @@ const OWM_BIN = fileURLToPath(new URL('../../bin/owm.js', import.meta.url));
 
 /**
  * owm as users run it, each measurement a fresh `node bin/owm.js` process: warm numbers from
- * `owm bench --json`, cold time to first token
+ * `owm bench --json` (unless `warmLeftOut` gives why not), cold time to first token
  * from `owm run <dir> <prompt> --raw --max-tokens 1 --temperature 0`.
  */
-export function measureOwmCli(target: PeerTarget): Promise<PeerReport> {
+export function measureOwmCli(target: PeerTarget, warmLeftOut?: string): Promise<PeerReport> {
   const { prepared, threads } = target;
   const cold = ['run', prepared.dir, target.coldPrompt, '--raw', '--max-tokens', '1', '--temperature', '0', '--device', 'cpu', '--threads', String(threads)];
   return reportPeer(
     'owm-cli',
-    () => benchThroughCli(target),
+    warmLeftOut ? { leftOut: warmLeftOut } : () => benchThroughCli(target),
     target.coldReps > 0 ? () => measureColdStart({ command: process.execPath, args: [OWM_BIN, ...cold] }, target.coldReps) : undefined,
   );
 }

@@ -36,15 +36,19 @@ export interface PeerReport {
 /** Runs `measure` and `cold`, turning each failure into a reason instead of an exception. */
 export async function reportPeer(
   peer: PeerId,
-  measure: () => Promise<PeerMeasurement>,
+  measure: (() => Promise<PeerMeasurement>) | { leftOut: string },
   cold?: () => Promise<Spread>,
 ): Promise<PeerReport> {
   const started = performance.now();
   const report: PeerReport = { peer, wallSeconds: 0 };
-  try {
-    report.measurement = await measure();
-  } catch (error) {
-    report.reason = firstLine(error);
+  if ('leftOut' in measure) {
+    report.reason = measure.leftOut;
+  } else {
+    try {
+      report.measurement = await measure();
+    } catch (error) {
+      report.reason = firstLine(error);
+    }
   }
   if (cold) {
     try {

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import type { BenchResults, ModelResult } from '../../bench/bench-results.js';
 import { benchSettings } from '../../bench/bench-settings.js';
 import { decodeVsContextSvg } from '../../bench/chart-svg.js';
-import { notApplicable, type PeerReport } from '../../bench/peers/peer-target.js';
+import { notApplicable, reportPeer, type PeerReport } from '../../bench/peers/peer-target.js';
 import type { RunResult } from '../../bench/peers/peer-protocol.js';
-import { reportMarkdown } from '../../bench/report-markdown.js';
+import { batchedDecodingSection, reportMarkdown } from '../../bench/report-markdown.js';
 import { TINY } from '../support/synthetic-model/index.js';
 
 const flat = (value: number) => ({ median: value, min: value, max: value });
@@ -103,6 +103,45 @@ describe('reportMarkdown on a model with a plan of its own', () => {
     assert.match(markdown, /- Graph loaded by owm: /);
     assert.match(reportMarkdown(fixture()), /- Graph loaded by owm \(and run by the floor\): /);
     assert.match(markdown, /## Big \(genai\)\n\nNot measured: too large to write here\n/);
+  });
+});
+
+describe('a peer timed only at its cold start', () => {
+  test('reportPeer gives the reason for the warm runs, times the cold start, and the table shows only that', async () => {
+    let warmRan = false;
+    const report = await reportPeer('owm-cli', { leftOut: 'warm runs left out on big shapes' }, async () => flat(900));
+    assert.equal(report.measurement, undefined);
+    assert.equal(report.reason, 'warm runs left out on big shapes');
+    assert.deepEqual(report.coldTtftMs, flat(900));
+    const measured = await reportPeer('owm-cli', async () => ((warmRan = true), { loadMs: 1, peakRssBytes: 1, runs: [], firstTokens: [], notes: [] }));
+    assert.ok(warmRan && measured.measurement);
+
+    const results = fixture();
+    results.models[0].peers = results.models[0].peers.map((one) => (one.peer === 'owm-cli' ? report : one));
+    const markdown = reportMarkdown(results);
+    assert.match(markdown, /\| owm \(CLI, fresh process\) \| n\/a \| 900 \| n\/a \| n\/a \| n\/a \| n\/a \| n\/a \|/);
+    assert.match(markdown, /- owm \(CLI, fresh process\): warm runs left out on big shapes\n/);
+    assert.doesNotMatch(markdown, /CLI, fresh process\) cold start:/);
+  });
+});
+
+describe('batchedDecodingSection', () => {
+  test('puts the aggregate with every stream in flight first, and the sum from each first token beside it', () => {
+    const line = (streams: number, inFlight: number, fromFirstToken: number) => ({
+      streams,
+      batchedInFlightTokensPerSecond: inFlight,
+      roundRobinInFlightTokensPerSecond: 20,
+      batchedTokensPerSecond: fromFirstToken,
+      roundRobinTokensPerSecond: 19,
+      batchedWallTokensPerSecond: fromFirstToken - 2,
+      roundRobinWallTokensPerSecond: 18,
+      sameTokens: streams !== 8,
+    });
+    const lines = batchedDecodingSection({ batching: { model: 'Tiny', tokens: 32, parallel: 8, lines: [line(1, 20, 20), line(4, 52, 44), line(8, 70, 55)] } }).join('\n');
+    assert.match(lines, /\| 1 \| 20\.0 \| 1\.00× \| 20\.0 \| 1\.00× \| 1\.00× \| 20\.0 \(1\.00×\) \| 18\.0 \/ 18\.0 \| yes \|/);
+    assert.match(lines, /\| 4 \| 52\.0 \| 2\.60× \| 20\.0 \| 1\.00× \| 2\.60× \| 44\.0 \(2\.20×\) \| 42\.0 \/ 18\.0 \| yes \|/);
+    assert.match(lines, /\| 8 \| 70\.0 \| 3\.50× .* \| no \|/);
+    assert.deepEqual(batchedDecodingSection({ batchingError: 'no model' }), ['## Batched decoding', '', 'Not measured: no model', '']);
   });
 });
 
