@@ -13,7 +13,9 @@ import { DataType, GraphBuilder } from '../test/support/synthetic-model/graph-bu
 // 2048) repeated, far larger than the CPU's caches, as in a decode step. Block sizes and row counts
 // alternate within each round, in one process, so that the machine's drift touches them alike.
 // What it tells: the cost a block adds (owm's `--reblock`), and what a batch of rows costs against one
-// (batched decoding in `owm serve`).
+// (batched decoding in `owm serve`). A second table sets a layer's seven projections, as exported,
+// against q/k/v and gate/up each fused into one `MatMulNBits` and split after it: whether fusing
+// them, which would mean writing those weights again, pays on this CPU.
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
@@ -27,64 +29,111 @@ const HIDDEN = 2048;
 const INTERMEDIATE = 8192;
 const BLOCK_SIZES = [32, 64, 128];
 const ROWS = [1, 2, 4, 8];
+const FUSION_ROWS = [1, 4];
 const threads = physicalCores();
 
-/** A chain of `layers` up and down projections in blocks of `blockSize`; returns the graph's path and its weight bytes. */
-function writeChain(dir: string, blockSize: number): { file: string; bytes: number } {
-  const graph = new GraphBuilder({ path: path.join(dir, `b${blockSize}.data`), location: `b${blockSize}.data` });
-  let activation = graph.input('x', DataType.FLOAT, ['rows', HIDDEN]);
+const KV_WIDTH = 512;
+
+/** A graph of `name` in `dir` with input `x` [rows, HIDDEN] and output `y`, and a `project` that adds one `MatMulNBits`. */
+function projectionGraph(dir: string, name: string, blockSize: number) {
+  const graph = new GraphBuilder({ path: path.join(dir, `${name}.data`), location: `${name}.data` });
   let bytes = 0;
-  const project = (n: number, k: number, name: string): void => {
+  const project = (input: string, n: number, k: number, node: string): string => {
     const blocks = k / blockSize;
     // Any bytes do: the kernel's cost does not depend on the values.
     const packed = new Uint8Array(n * blocks * (blockSize / 2));
     for (let i = 0; i < packed.length; i++) packed[i] = (Math.imul(i, 2654435761) >>> 24) & 0xff;
     const scales = new Float32Array(n * blocks).fill(0.01);
     bytes += packed.byteLength + scales.byteLength;
-    activation = graph.op(
+    return graph.op(
       'MatMulNBits',
-      [activation, graph.initializer(`${name}_q4`, DataType.UINT8, [n, blocks, blockSize / 2], packed), graph.initializer(`${name}_scales`, DataType.FLOAT, [n * blocks], scales)],
-      { name, domain: 'com.microsoft', attributes: { K: k, N: n, bits: 4, block_size: blockSize, accuracy_level: 4 } },
+      [input, graph.initializer(`${node}_q4`, DataType.UINT8, [n, blocks, blockSize / 2], packed), graph.initializer(`${node}_scales`, DataType.FLOAT, [n * blocks], scales)],
+      { name: node, domain: 'com.microsoft', attributes: { K: k, N: n, bits: 4, block_size: blockSize, accuracy_level: 4 } },
     );
   };
+  const finish = (output: string): { file: string; bytes: number } => {
+    graph.op('Identity', [output], { output: 'y' });
+    graph.output('y', DataType.FLOAT, ['rows', HIDDEN]);
+    const file = path.join(dir, `${name}.onnx`);
+    graph.finish(file);
+    return { file, bytes };
+  };
+  return { graph, x: graph.input('x', DataType.FLOAT, ['rows', HIDDEN]), project, finish };
+}
+
+/** A chain of `layers` up and down projections in blocks of `blockSize`; returns the graph's path and its weight bytes. */
+function writeChain(dir: string, blockSize: number): { file: string; bytes: number } {
+  const { x, project, finish } = projectionGraph(dir, `b${blockSize}`, blockSize);
+  let activation = x;
   for (let layer = 0; layer < layers; layer++) {
-    project(INTERMEDIATE, HIDDEN, `up_${layer}`);
-    project(HIDDEN, INTERMEDIATE, `down_${layer}`);
+    activation = project(project(activation, INTERMEDIATE, HIDDEN, `up_${layer}`), HIDDEN, INTERMEDIATE, `down_${layer}`);
   }
-  graph.op('Identity', [activation], { output: 'y' });
-  graph.output('y', DataType.FLOAT, ['rows', HIDDEN]);
-  const file = path.join(dir, `b${blockSize}.onnx`);
-  graph.finish(file);
-  return { file, bytes };
+  return finish(activation);
+}
+
+/**
+ * `layers` layers of the 1B shape's seven projections in blocks of 32, as exported (q, k, v, o,
+ * gate, up, down) or with q/k/v and gate/up fused into one `MatMulNBits` each and split after it.
+ * Adds, a tile and a product stand in for attention and SwiGLU, so that every output is used.
+ */
+function writeLayers(dir: string, fused: boolean): { file: string; bytes: number } {
+  const { graph, x, project, finish } = projectionGraph(dir, fused ? 'fused' : 'separate', 32);
+  const split = (input: string, widths: number[], name: string): string[] =>
+    graph.node('Split', [input, graph.initializer(`${name}_widths`, DataType.INT64, [widths.length], BigInt64Array.from(widths, BigInt))], {
+      outputs: widths.map((_, i) => `${name}_${i}`),
+      attributes: { axis: -1 },
+    });
+  let residual = x;
+  for (let layer = 0; layer < layers; layer++) {
+    const [q, k, v] = fused
+      ? split(project(residual, HIDDEN + 2 * KV_WIDTH, HIDDEN, `qkv_${layer}`), [HIDDEN, KV_WIDTH, KV_WIDTH], `qkv_${layer}`)
+      : [project(residual, HIDDEN, HIDDEN, `q_${layer}`), project(residual, KV_WIDTH, HIDDEN, `k_${layer}`), project(residual, KV_WIDTH, HIDDEN, `v_${layer}`)];
+    const repeats = graph.initializer(`repeats_${layer}`, DataType.INT64, [2], BigInt64Array.of(1n, BigInt(HIDDEN / KV_WIDTH)));
+    const attention = graph.op('Add', [q as string, graph.op('Tile', [graph.op('Add', [k as string, v as string]), repeats])]);
+    residual = graph.op('Add', [residual, project(attention, HIDDEN, HIDDEN, `o_${layer}`)]);
+    const [gate, up] = fused
+      ? split(project(residual, 2 * INTERMEDIATE, HIDDEN, `gate_up_${layer}`), [INTERMEDIATE, INTERMEDIATE], `gate_up_${layer}`)
+      : [project(residual, INTERMEDIATE, HIDDEN, `gate_${layer}`), project(residual, INTERMEDIATE, HIDDEN, `up_${layer}`)];
+    const swiglu = graph.op('Mul', [graph.op('Mul', [gate as string, graph.op('Sigmoid', [gate as string])]), up as string]);
+    residual = graph.op('Add', [residual, project(swiglu, HIDDEN, INTERMEDIATE, `down_${layer}`)]);
+  }
+  return finish(residual);
+}
+
+/**
+ * Medians of `rounds` runs of each graph at each row count, the graphs and row counts alternating
+ * within a round (round -1 warms up: ONNX Runtime packs the weights at the first run).
+ */
+async function timeGraphs(files: string[], rowCounts: number[]): Promise<number[][]> {
+  const sessions = await Promise.all(
+    // No spinning: the idle sessions' threads would spin against the one running.
+    files.map((file) => ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } })),
+  );
+  const inputs = rowCounts.map((rows) => new ort.Tensor('float32', Float32Array.from({ length: rows * HIDDEN }, (_, i) => Math.sin(i)), [rows, HIDDEN]));
+  const times = files.map(() => rowCounts.map((): number[] => []));
+  for (let round = -1; round < rounds; round++) {
+    for (const [g, session] of sessions.entries()) {
+      for (const [r, x] of inputs.entries()) {
+        const started = performance.now();
+        await session.run({ x });
+        if (round >= 0) times[g]![r]!.push(performance.now() - started);
+      }
+    }
+  }
+  await Promise.all(sessions.map((session) => session.release()));
+  return times.map((byRows) => byRows.map((runs) => spread(runs).median));
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'owm-matmul-'));
 try {
+  const date = new Date().toISOString().slice(0, 10);
   const chains = BLOCK_SIZES.map((blockSize) => ({ blockSize, ...writeChain(dir, blockSize) }));
-  const sessions = await Promise.all(
-    chains.map((chain) =>
-      // No spinning: the idle sessions' threads would spin against the one running.
-      ort.InferenceSession.create(chain.file, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-    ),
-  );
-  const inputs = ROWS.map((rows) => new ort.Tensor('float32', Float32Array.from({ length: rows * HIDDEN }, (_, i) => Math.sin(i)), [rows, HIDDEN]));
-  const times = chains.map(() => ROWS.map((): number[] => []));
-  for (let round = -1; round < rounds; round++) {
-    for (const [c, session] of sessions.entries()) {
-      for (const [r, x] of inputs.entries()) {
-        const started = performance.now();
-        await session.run({ x });
-        // Round -1 warms up (ONNX Runtime packs the weights at the first run).
-        if (round >= 0) times[c]![r]!.push(performance.now() - started);
-      }
-    }
-    if (round === -1) process.stderr.write(`[matmul] ${chains.length} graphs of ${(chains[0]!.bytes / 1e6).toFixed(0)}–${(chains[chains.length - 1]!.bytes / 1e6).toFixed(0)} MB warmed up\n`);
-  }
-  await Promise.all(sessions.map((session) => session.release()));
-  const median = (c: number, r: number): number => spread(times[c]![r]!).median;
+  const medians = await timeGraphs(chains.map((chain) => chain.file), ROWS);
+  process.stderr.write(`[matmul] block sizes timed\n`);
+  const median = (c: number, r: number): number => medians[c]![r]!;
   const base = median(0, 0);
   const lines = [
-    `## MatMulNBits by block size and rows (${new Date().toISOString().slice(0, 10)})`,
+    `## MatMulNBits by block size and rows (${date})`,
     '',
     `ONNX Runtime's 4-bit \`MatMulNBits\` at accuracy_level 4, ${layers} pairs of projections ${HIDDEN} → ${INTERMEDIATE} → ${HIDDEN} (the Llama-3.2-1B shape's MLP), float32 scales, no zero points, ${threads} threads (not spinning: three sessions share them); medians of ${rounds} rounds in which every block size and row count runs once. "÷ 32, 1 row": time against blocks of 32 fed one row. Weights read at one row: bytes of weights and scales over the time.`,
     '',
@@ -96,6 +145,22 @@ try {
     const perRow = ROWS.slice(1).map((_, r) => `${(median(c, r + 1) / median(c, 0)).toFixed(2)}×`);
     lines.push(`| ${chain.blockSize} | ${(chain.bytes / 1e6).toFixed(0)} MB | ${cells.join(' | ')} | ${perRow.join(' | ')} | ${(chain.bytes / median(c, 0) / 1e6).toFixed(1)} GB/s |`);
   }
+
+  const layouts = [
+    { name: 'as exported (q, k, v, o, gate, up, down)', ...writeLayers(dir, false) },
+    { name: 'q/k/v and gate/up fused, then split', ...writeLayers(dir, true) },
+  ];
+  const layoutMedians = await timeGraphs(layouts.map((layout) => layout.file), FUSION_ROWS);
+  lines.push(
+    '',
+    `## Separate or fused projections (${date})`,
+    '',
+    `${layers} layers of the Llama-3.2-1B shape's seven projections in blocks of 32 (${(layouts[0]!.bytes / 1e6).toFixed(0)} MB), as exported or with q/k/v and gate/up each fused into one \`MatMulNBits\` whose output is split; the same threads and rounds. "÷ as exported": the fused layout's time over the exported one's.`,
+    '',
+    `| projections | ${FUSION_ROWS.map((rows) => `${rows} row${rows > 1 ? 's' : ''}: ms (÷ as exported)`).join(' | ')} |`,
+    `| --- | ${FUSION_ROWS.map(() => '---').join(' | ')} |`,
+    ...layouts.map((layout, l) => `| ${layout.name} | ${FUSION_ROWS.map((_, r) => `${layoutMedians[l]![r]!.toFixed(2)} (${(layoutMedians[l]![r]! / layoutMedians[0]![r]!).toFixed(2)}×)`).join(' | ')} |`),
+  );
   const markdown = `${lines.join('\n')}\n`;
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
