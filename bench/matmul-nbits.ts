@@ -7,9 +7,9 @@ import { spread } from '../src/runtime/measure-speed.js';
 import { physicalCores } from '../src/runtime/physical-cores.js';
 import { DataType, GraphBuilder } from '../test/support/synthetic-model/graph-builder.js';
 
-// `npm run bench:matmul -- [--rounds 15] [--layers 12] [--out FILE]`: ONNX Runtime's 4-bit
-// `MatMulNBits` kernel alone, at accuracy_level 4 (int8 activations, as owm runs it), by block size
-// and by rows fed at once. The weights are the Llama-3.2-1B shape's MLP projections (2048 → 8192 →
+// `npm run bench:matmul -- [--rounds 15] [--layers 12] [--accuracy-level 4] [--out FILE]`: ONNX
+// Runtime's 4-bit `MatMulNBits` kernel alone, at accuracy_level 4 (int8 activations, as owm runs
+// it; 0–3 compute in float32), by block size and by rows fed at once. The weights are the Llama-3.2-1B shape's MLP projections (2048 → 8192 →
 // 2048) repeated, far larger than the CPU's caches, as in a decode step. Block sizes and row counts
 // alternate within each round, in one process, so that the machine's drift touches them alike.
 // What it tells: the cost a block adds (owm's `--reblock`), and what a batch of rows costs against one
@@ -20,11 +20,13 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
     layers: { type: 'string', default: '12' },
+    'accuracy-level': { type: 'string', default: '4' },
     out: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
 const layers = Number(values.layers);
+const accuracyLevel = Number(values['accuracy-level']);
 const HIDDEN = 2048;
 const INTERMEDIATE = 8192;
 const BLOCK_SIZES = [32, 64, 128];
@@ -48,7 +50,7 @@ function projectionGraph(dir: string, name: string, blockSize: number) {
     return graph.op(
       'MatMulNBits',
       [input, graph.initializer(`${node}_q4`, DataType.UINT8, [n, blocks, blockSize / 2], packed), graph.initializer(`${node}_scales`, DataType.FLOAT, [n * blocks], scales)],
-      { name: node, domain: 'com.microsoft', attributes: { K: k, N: n, bits: 4, block_size: blockSize, accuracy_level: 4 } },
+      { name: node, domain: 'com.microsoft', attributes: { K: k, N: n, bits: 4, block_size: blockSize, accuracy_level: accuracyLevel } },
     );
   };
   const finish = (output: string): { file: string; bytes: number } => {
@@ -135,7 +137,7 @@ try {
   const lines = [
     `## MatMulNBits by block size and rows (${date})`,
     '',
-    `ONNX Runtime's 4-bit \`MatMulNBits\` at accuracy_level 4, ${layers} pairs of projections ${HIDDEN} → ${INTERMEDIATE} → ${HIDDEN} (the Llama-3.2-1B shape's MLP), float32 scales, no zero points, ${threads} threads (not spinning: three sessions share them); medians of ${rounds} rounds in which every block size and row count runs once. "÷ 32, 1 row": time against blocks of 32 fed one row. Weights read at one row: bytes of weights and scales over the time.`,
+    `ONNX Runtime's 4-bit \`MatMulNBits\` at accuracy_level ${accuracyLevel}, ${layers} pairs of projections ${HIDDEN} → ${INTERMEDIATE} → ${HIDDEN} (the Llama-3.2-1B shape's MLP), float32 scales, no zero points, ${threads} threads (not spinning: three sessions share them); medians of ${rounds} rounds in which every block size and row count runs once. "÷ 32, 1 row": time against blocks of 32 fed one row. Weights read at one row: bytes of weights and scales over the time.`,
     '',
     `| block size | weight bytes | ${ROWS.map((rows) => `${rows} row${rows > 1 ? 's' : ''}: ms (÷ 32, 1 row)`).join(' | ')} | ${ROWS.slice(1).map((rows) => `${rows} rows ÷ 1`).join(' | ')} | weights read at 1 row |`,
     `| --- | --- | ${ROWS.map(() => '---').join(' | ')} | ${ROWS.slice(1).map(() => '---').join(' | ')} | --- |`,
@@ -155,7 +157,7 @@ try {
     '',
     `## Separate or fused projections (${date})`,
     '',
-    `${layers} layers of the Llama-3.2-1B shape's seven projections in blocks of 32 (${(layouts[0]!.bytes / 1e6).toFixed(0)} MB), as exported or with q/k/v and gate/up each fused into one \`MatMulNBits\` whose output is split; the same threads and rounds. "÷ as exported": the fused layout's time over the exported one's.`,
+    `${layers} layers of the Llama-3.2-1B shape's seven projections in blocks of 32 (${(layouts[0]!.bytes / 1e6).toFixed(0)} MB), as exported or with q/k/v and gate/up each fused into one \`MatMulNBits\` whose output is split; the same accuracy level, threads and rounds. "÷ as exported": the fused layout's time over the exported one's.`,
     '',
     `| projections | ${FUSION_ROWS.map((rows) => `${rows} row${rows > 1 ? 's' : ''}: ms (÷ as exported)`).join(' | ')} |`,
     `| --- | ${FUSION_ROWS.map(() => '---').join(' | ')} |`,
